@@ -1,0 +1,45 @@
+//! `sal`: the reference implementation of "Sanity Checks for Saliency Metrics".
+//!
+//! One subcommand per pipeline stage; `cargo xtask pipeline` runs them in order with caching.
+
+mod cmd;
+mod logging;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Sanity checks for saliency metrics (Tomsett et al., AAAI 2020), reproducibly.
+#[derive(Debug, Parser)]
+#[command(name = "sal", version, about, long_about = None)]
+struct Cli {
+    /// More log output (-v: debug, -vv: trace). RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    /// Only warnings and errors, no progress bars.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print a config file as the stages see it (defaults filled in, validated).
+    Config(cmd::config::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init(cli.verbose, cli.quiet);
+    let result = match cli.command {
+        Command::Config(args) => cmd::config::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

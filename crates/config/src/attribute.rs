@@ -1,0 +1,58 @@
+//! `[attribute]`: saliency methods and the test images they explain.
+
+use serde::{Deserialize, Serialize};
+
+/// `[attribute]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AttributeConfig {
+    /// Methods to run, by name.
+    pub methods: Vec<String>,
+    /// The first `images_per_class` test images of each class, in test order (1000 = all).
+    pub images_per_class: usize,
+    /// Images per batch.
+    pub batch_size: usize,
+    /// DeepSHAP background size K (training-split images drawn with `seed`).
+    pub deep_shap_background: usize,
+    /// Deep Taylor ablation: fold BatchNorm into the convs before propagating relevance.
+    pub fold_batchnorm: bool,
+    /// Seed of the DeepSHAP background draw.
+    pub seed: u64,
+}
+
+impl Default for AttributeConfig {
+    fn default() -> Self {
+        AttributeConfig {
+            methods: ["sensitivity", "gradient_x_input", "deep_taylor", "deep_shap", "edge"]
+                .map(str::to_owned)
+                .to_vec(),
+            images_per_class: 1000,
+            batch_size: 64,
+            deep_shap_background: 100,
+            fold_batchnorm: false,
+            seed: 2,
+        }
+    }
+}
+
+impl AttributeConfig {
+    /// Checks values (method names are checked by the attribution crate, which knows them).
+    pub fn validate(&self) -> Result<(), String> {
+        if self.methods.is_empty() {
+            return Err("methods is empty: name at least one method".to_owned());
+        }
+        if let Some(dup) = self.methods.iter().enumerate().find(|(i, m)| self.methods[..*i].contains(m)) {
+            return Err(format!("methods lists {:?} twice", dup.1));
+        }
+        if !(1..=1000).contains(&self.images_per_class) {
+            return Err(format!("images_per_class = {}: must be in 1..=1000", self.images_per_class));
+        }
+        if self.batch_size == 0 {
+            return Err("batch_size = 0: must be at least 1".to_owned());
+        }
+        if self.deep_shap_background == 0 {
+            return Err("deep_shap_background = 0: must be at least 1".to_owned());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,158 @@
+//! The pipeline configuration of `sal`.
+//!
+//! One TOML file, one section per stage. The key design decision: **each stage sees only its
+//! own section**, and the canonical JSON of that section (minus machine-local paths) is what
+//! enters the stage's cache key and its artifacts' metadata. So changing `[metrics]` re-runs
+//! `metrics` and what follows it, never `train`.
+//!
+//! Every struct rejects unknown keys; [`Config::load`] names the file in every error.
+
+pub mod attribute;
+pub mod data;
+pub mod error;
+pub mod metrics;
+pub mod report;
+pub mod stage;
+pub mod stats;
+pub mod train;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use attribute::AttributeConfig;
+pub use data::DataConfig;
+pub use error::ConfigError;
+pub use metrics::MetricsConfig;
+pub use report::ReportConfig;
+pub use stage::Stage;
+pub use stats::StatsConfig;
+pub use train::TrainConfig;
+
+/// The whole configuration file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `[data]`: where CIFAR-10 comes from and how the training set is split.
+    #[serde(default)]
+    pub data: DataConfig,
+    /// `[train]`: the model and how it is trained.
+    #[serde(default)]
+    pub train: TrainConfig,
+    /// `[attribute]`: saliency methods and which test images they explain.
+    #[serde(default)]
+    pub attribute: AttributeConfig,
+    /// `[metrics]`: AOPC and faithfulness.
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+    /// `[stats]`: reliability statistics.
+    #[serde(default)]
+    pub stats: StatsConfig,
+    /// `[report]`: figures and tables.
+    #[serde(default)]
+    pub report: ReportConfig,
+}
+
+impl Config {
+    /// Reads, parses and validates a config file.
+    ///
+    /// Relative paths inside the file (such as `data.dir`) are resolved against the folder of
+    /// the config file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = fs_err::read_to_string(path)?;
+        let mut config = Self::parse(&text).map_err(|message| ConfigError::Parse { path: path.to_owned(), message })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        config.resolve_paths(&base);
+        config.validate().map_err(|message| ConfigError::Invalid { path: path.to_owned(), message })?;
+        Ok(config)
+    }
+
+    /// Parses TOML text (no path resolution, no validation).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        if let Some(dir) = &self.data.dir {
+            if dir.is_relative() {
+                self.data.dir = Some(base.join(dir));
+            }
+        }
+    }
+
+    /// Checks every section; the message names the offending key as `section.key`.
+    pub fn validate(&self) -> Result<(), String> {
+        self.data.validate().map_err(|e| format!("[data] {e}"))?;
+        self.train.validate().map_err(|e| format!("[train] {e}"))?;
+        self.attribute.validate().map_err(|e| format!("[attribute] {e}"))?;
+        self.metrics.validate().map_err(|e| format!("[metrics] {e}"))?;
+        self.stats.validate().map_err(|e| format!("[stats] {e}"))?;
+        self.report.validate().map_err(|e| format!("[report] {e}"))?;
+        Ok(())
+    }
+
+    /// The JSON of a stage's section as it enters cache keys and artifact metadata: every
+    /// field that can change the artifact, and nothing machine-local (no paths).
+    pub fn section_json(&self, stage: Stage) -> serde_json::Value {
+        let value = match stage {
+            Stage::Data => serde_json::to_value(self.data.identity()),
+            Stage::Train => serde_json::to_value(&self.train),
+            Stage::Attribute => serde_json::to_value(&self.attribute),
+            Stage::Metrics => serde_json::to_value(&self.metrics),
+            Stage::Stats => serde_json::to_value(&self.stats),
+            Stage::Report => serde_json::to_value(&self.report),
+        };
+        value.expect("config sections are always representable as JSON")
+    }
+}
+
+/// Where `data.dir` or `SAL_CIFAR10_DIR` points, if anywhere: the explicit config wins.
+pub fn cifar10_dir(config: &Config) -> Option<PathBuf> {
+    config
+        .data
+        .dir
+        .clone()
+        .or_else(|| std::env::var_os(data::CIFAR10_DIR_ENV).filter(|v| !v.is_empty()).map(PathBuf::from))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_rejected_with_their_name() {
+        let err = Config::parse("[data]\nseed = 1\nsede = 2\n").unwrap_err();
+        assert!(err.contains("sede"), "{err}");
+        let err = Config::parse("[dta]\nseed = 1\n").unwrap_err();
+        assert!(err.contains("dta"), "{err}");
+    }
+
+    #[test]
+    fn load_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "[data]\nverify = \"yes\"\n").unwrap();
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(err.contains("bad.toml") && err.contains("verify"), "{err}");
+    }
+
+    #[test]
+    fn data_dir_is_resolved_against_the_config_folder_and_kept_out_of_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "[data]\ndir = \"cifar\"\nseed = 7\n").unwrap();
+        let config = Config::load(&path).unwrap();
+        assert_eq!(config.data.dir.as_deref(), Some(dir.path().join("cifar").as_path()));
+        let json = config.section_json(Stage::Data).to_string();
+        assert!(!json.contains("cifar"), "{json}");
+        assert!(json.contains('7'), "{json}");
+    }
+
+    #[test]
+    fn the_shipped_configs_load() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
+        for name in ["quick.toml", "paper.toml", "ci.toml"] {
+            Config::load(&root.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+}
