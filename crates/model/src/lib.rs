@@ -12,11 +12,13 @@
 //! [`inference`], whose images are normalised NHWC f32.
 
 pub mod arch;
+pub mod backend;
 pub mod error;
 pub mod inference;
 pub mod weights;
 
 pub use arch::Architecture;
+pub use backend::{BatchStats, StepOutput, TrainBackend};
 pub use error::ModelError;
 pub use inference::{Classifier, InputGradient, Normalizer};
 pub use weights::{BatchNorm, Trainable, Weights};
