@@ -1,0 +1,125 @@
+//! Every command-line flag of `cargo xtask`, in one place.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use sal_config::Stage;
+
+/// The sal pipeline orchestrator: runs the stages of `sal` in order, caching each stage's
+/// artifacts under `artifacts/<stage>/<key>/`.
+///
+/// Environment: `SAL_BIN=/path/to/program` runs that program instead of building `sal` in
+/// release (it must accept the same arguments; used by the tests with a fake `sal`).
+/// `SAL_CIFAR10_DIR` is passed on to the stages (see the README).
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", version, about, long_about = None)]
+pub struct Xtask {
+    /// Folder holding the stage folders, the lock and the temporary folders
+    /// [default: `artifacts/` at the repository root].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub artifacts: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the pipeline: each stage only if its cache key changed.
+    Pipeline(Pipeline),
+    /// Show each stage as fresh, stale (and why) or missing for a config.
+    Status(Status),
+    /// Print the folder holding a stage's current artifacts for a config.
+    Path(PathCmd),
+    /// Build `sal` in release and run `sal bench` (forward/training throughput as ratios to a matmul).
+    Bench(Bench),
+}
+
+/// `cargo xtask pipeline [--config FILE] [--until STAGE] [--force STAGE]... [--features F]...`
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Pipeline {
+    /// The pipeline config [default: `configs/quick.toml` at the repository root].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Stop after this stage (data, train, attribute, metrics, stats, report).
+    #[arg(long, value_name = "STAGE", value_parser = parse_stage)]
+    pub until: Option<Stage>,
+    /// Re-run this stage even if it is cached, and every stage that reads it (repeatable).
+    #[arg(long, value_name = "STAGE", value_parser = parse_stage)]
+    pub force: Vec<Stage>,
+    /// Cargo features of `sal-cli` for the release build, e.g. `cuda` or `metal` (repeatable).
+    #[arg(long, value_name = "F")]
+    pub features: Vec<String>,
+}
+
+/// `cargo xtask status [--config FILE]`
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Status {
+    /// The pipeline config [default: `configs/quick.toml` at the repository root].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// `cargo xtask path STAGE [--config FILE]`
+#[derive(Debug, Clone, clap::Args)]
+pub struct PathCmd {
+    /// The stage whose folder to print.
+    #[arg(value_name = "STAGE", value_parser = parse_stage)]
+    pub stage: Stage,
+    /// The pipeline config [default: `configs/quick.toml` at the repository root].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// `cargo xtask bench [--json] [--features F]...`
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Bench {
+    /// Machine-readable output (passed on to `sal bench`).
+    #[arg(long)]
+    pub json: bool,
+    /// Cargo features of `sal-cli` for the release build (repeatable).
+    #[arg(long, value_name = "F")]
+    pub features: Vec<String>,
+}
+
+/// Parses a stage name, listing the valid ones on error.
+pub fn parse_stage(name: &str) -> Result<Stage, String> {
+    Stage::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = Stage::ALL.iter().map(|s| s.name()).collect();
+        format!(
+            "unknown stage {name:?}; the stages are {}",
+            names.join(", ")
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_parse_and_reject_unknown_stages() {
+        let x = Xtask::try_parse_from([
+            "xtask", "pipeline", "--until", "train", "--force", "data", "--force", "train",
+        ])
+        .unwrap();
+        match x.command {
+            Command::Pipeline(p) => {
+                assert_eq!(p.until, Some(Stage::Train));
+                assert_eq!(p.force, vec![Stage::Data, Stage::Train]);
+                assert_eq!(p.config, None);
+            }
+            other => panic!("{other:?}"),
+        }
+        let err = Xtask::try_parse_from(["xtask", "path", "trian"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("trian") && err.contains("attribute"), "{err}");
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        use clap::CommandFactory;
+        Xtask::command().debug_assert();
+    }
+}

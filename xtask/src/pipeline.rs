@@ -1,0 +1,244 @@
+//! `cargo xtask pipeline`: run the stages in order, each only if its cache key changed.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use sal_config::Stage;
+
+use crate::display;
+use crate::flags;
+use crate::lock::PipelineLock;
+use crate::plan::Plan;
+use crate::project::Project;
+use crate::sal::{self, SalSource};
+use crate::store;
+
+/// What the pipeline did with a stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// A finished folder of the current key existed.
+    Cached,
+    /// The stage ran (its key changed, its folder was missing, or it was forced).
+    Ran,
+}
+
+impl Action {
+    /// `cached` or `ran`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Cached => "cached",
+            Action::Ran => "ran",
+        }
+    }
+}
+
+/// One stage of a pipeline run.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The stage.
+    pub stage: Stage,
+    /// Cached or ran.
+    pub action: Action,
+    /// Wall time in this run (checking the cache, or running the stage).
+    pub seconds: f64,
+    /// Wall time recorded in `key.json` when the folder was built.
+    pub built_seconds: f64,
+    /// The finished folder.
+    pub folder: PathBuf,
+}
+
+/// Runs the pipeline and prints per stage `cached` or `ran` with its wall time, then a summary.
+///
+/// The config is loaded before anything else, so a bad config fails before any build. The
+/// pipeline lock is held throughout; a second pipeline on the same artifacts folder waits.
+pub fn run(
+    project: &Project,
+    flags: &flags::Pipeline,
+    sal: &SalSource,
+) -> anyhow::Result<Vec<Outcome>> {
+    let config_path = project.config_path(flags.config.as_deref())?;
+    let config = project.load_config(&config_path)?;
+
+    let _lock = PipelineLock::acquire(&project.lock_path(), |holder| {
+        let holder = holder
+            .map(|pid| format!(" (pid {pid})"))
+            .unwrap_or_default();
+        eprintln!(
+            "xtask: another pipeline{holder} holds {}; waiting for it to finish",
+            project.lock_path().display()
+        );
+    })?;
+    for removed in store::clean_tmp(project)? {
+        eprintln!(
+            "xtask: removed {} (left by an interrupted run)",
+            removed.display()
+        );
+    }
+
+    let plan = Plan::new(&project.root, &config)?;
+    let stages = selected(flags.until);
+    for &stage in &flags.force {
+        if !stages.contains(&stage) {
+            eprintln!("xtask: --force {stage} ignored: the pipeline stops before it");
+        }
+    }
+    let forced = forced(&flags.force);
+    let mut to_run = Vec::new();
+    for &stage in &stages {
+        if forced.contains(&stage) || store::finished(project, plan.key(stage))?.is_none() {
+            to_run.push(stage);
+        }
+    }
+
+    // Build (or find) sal only when something has to run, and check up front that every stage
+    // to run exists in it, so a missing stage fails before hours of work upstream of it.
+    let program = if to_run.is_empty() {
+        None
+    } else {
+        let program = sal.resolve(project)?;
+        for &stage in &to_run {
+            sal::check_subcommand(&program, stage)?;
+        }
+        Some(program)
+    };
+
+    let mut outcomes: Vec<Outcome> = Vec::new();
+    for &stage in &stages {
+        let key = plan.key(stage);
+        let start = Instant::now();
+        let outcome = if let (true, Some(program)) = (to_run.contains(&stage), &program) {
+            eprintln!(
+                "xtask: {stage}: running (key {})",
+                crate::project::short_key(&key.key)
+            );
+            let inputs: Vec<(Stage, PathBuf)> = stage
+                .inputs()
+                .iter()
+                .map(|&input| (input, project.folder(input, &plan.key(input).key)))
+                .collect();
+            let tmp = store::create_tmp(project, key)?;
+            if let Err(err) = sal::run_stage(program, stage, &config_path, &tmp, &inputs) {
+                // Best effort: the next pipeline removes whatever is left in .tmp anyway.
+                let _ = fs_err::remove_dir_all(&tmp);
+                print_summary(project, &outcomes, true);
+                return Err(err);
+            }
+            let seconds = start.elapsed().as_secs_f64();
+            let folder = store::install(project, &tmp, key, seconds)
+                .with_context(|| format!("stage {stage}: installing its folder"))?;
+            eprintln!(
+                "xtask: {stage}: ran in {} -> {}",
+                display::duration(seconds),
+                project.display(&folder)
+            );
+            Outcome {
+                stage,
+                action: Action::Ran,
+                seconds,
+                built_seconds: seconds,
+                folder,
+            }
+        } else {
+            let (folder, record) =
+                store::finished(project, key)?.context("a cached stage has a finished folder")?;
+            let seconds = start.elapsed().as_secs_f64();
+            eprintln!(
+                "xtask: {stage}: cached ({}; built in {})",
+                project.display(&folder),
+                display::duration(record.wall_seconds)
+            );
+            Outcome {
+                stage,
+                action: Action::Cached,
+                seconds,
+                built_seconds: record.wall_seconds,
+                folder,
+            }
+        };
+        outcomes.push(outcome);
+    }
+    print_summary(project, &outcomes, false);
+    if let Some(last) = outcomes.last() {
+        println!("{} artifacts: {}", last.stage, last.folder.display());
+    }
+    Ok(outcomes)
+}
+
+/// The stages up to and including `until` (all of them without it), in pipeline order.
+pub fn selected(until: Option<Stage>) -> Vec<Stage> {
+    let end = until.map_or(Stage::ALL.len(), |u| {
+        Stage::ALL.iter().position(|&s| s == u).expect("a stage") + 1
+    });
+    Stage::ALL[..end].to_vec()
+}
+
+/// The forced stages and every stage that reads one of them, directly or not.
+pub fn forced(force: &[Stage]) -> Vec<Stage> {
+    let mut out: Vec<Stage> = Vec::new();
+    for stage in Stage::ALL {
+        if force.contains(&stage) || stage.inputs().iter().any(|i| out.contains(i)) {
+            out.push(stage);
+        }
+    }
+    out
+}
+
+fn print_summary(project: &Project, outcomes: &[Outcome], to_stderr: bool) {
+    if outcomes.is_empty() {
+        return;
+    }
+    let rows: Vec<Vec<String>> = outcomes
+        .iter()
+        .map(|o| {
+            vec![
+                o.stage.name().to_owned(),
+                o.action.name().to_owned(),
+                display::duration(o.seconds),
+                display::duration(o.built_seconds),
+                project.display(&o.folder).to_string(),
+            ]
+        })
+        .collect();
+    let text = display::table(
+        &["stage", "result", "this run", "built in", "folder"],
+        &rows,
+    );
+    if to_stderr {
+        eprint!("{text}");
+    } else {
+        print!("{text}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn until_selects_a_prefix() {
+        assert_eq!(selected(Some(Stage::Data)), [Stage::Data]);
+        assert_eq!(
+            selected(Some(Stage::Attribute)),
+            [Stage::Data, Stage::Train, Stage::Attribute]
+        );
+        assert_eq!(selected(None), Stage::ALL);
+    }
+
+    #[test]
+    fn forcing_a_stage_forces_what_reads_it() {
+        assert_eq!(
+            forced(&[Stage::Train]),
+            [
+                Stage::Train,
+                Stage::Attribute,
+                Stage::Metrics,
+                Stage::Stats,
+                Stage::Report
+            ]
+        );
+        assert_eq!(forced(&[Stage::Stats]), [Stage::Stats, Stage::Report]);
+        assert_eq!(forced(&[Stage::Data]), Stage::ALL);
+        assert!(forced(&[]).is_empty());
+    }
+}

@@ -1,0 +1,86 @@
+//! The cache keys of every stage for one config, computed before anything runs.
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use sal_config::{Config, Stage};
+use serde_json::{Map, Value};
+
+use crate::key::{head_fields, Field, StageKey};
+use crate::sources::SourceHasher;
+
+/// The six CIFAR-10 batch files the `data` stage reads.
+pub const BATCH_FILES: [&str; 6] = [
+    "data_batch_1.bin",
+    "data_batch_2.bin",
+    "data_batch_3.bin",
+    "data_batch_4.bin",
+    "data_batch_5.bin",
+    "test_batch.bin",
+];
+
+/// The keys of all stages for one config, chained in pipeline order.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// One key per stage, in the order of [`Stage::ALL`].
+    pub keys: Vec<StageKey>,
+}
+
+impl Plan {
+    /// Computes every stage's key: its own fields plus the keys of its inputs.
+    pub fn new(root: &Path, config: &Config) -> anyhow::Result<Self> {
+        let mut hasher = SourceHasher::new(root);
+        let mut keys: Vec<StageKey> = Vec::with_capacity(Stage::ALL.len());
+        for stage in Stage::ALL {
+            let mut fields = head_fields(stage, config.section_json(stage));
+            for input in stage.inputs() {
+                let upstream = keys
+                    .iter()
+                    .find(|k| k.stage == *input)
+                    .expect("inputs precede their stage");
+                fields.push(Field::new(format!("input.{input}"), upstream.key.clone()));
+            }
+            fields.extend(hasher.code_fields(stage)?);
+            if stage == Stage::Data && !config.data.verify {
+                fields.push(Field::new("data.batch_files", batch_files(config)?));
+            }
+            keys.push(StageKey::new(stage, fields));
+        }
+        Ok(Plan { keys })
+    }
+
+    /// The key of one stage.
+    pub fn key(&self, stage: Stage) -> &StageKey {
+        self.keys
+            .iter()
+            .find(|k| k.stage == stage)
+            .expect("a plan holds every stage")
+    }
+}
+
+/// With `data.verify = false` the batch files are not pinned by checksums, so their content
+/// enters the key: `{file name: blake3 hex or "missing"}`, or a note when no folder is
+/// configured (the stage then downloads the official archive, which is checksummed).
+fn batch_files(config: &Config) -> anyhow::Result<Value> {
+    let Some(dir) = sal_config::cifar10_dir(config) else {
+        return Ok(Value::String(
+            "no folder configured: the official archive".to_owned(),
+        ));
+    };
+    let mut files = Map::new();
+    for name in BATCH_FILES {
+        let path = dir.join(name);
+        let value = if path.is_file() {
+            let mut hasher = blake3::Hasher::new();
+            hasher
+                .update_reader(fs_err::File::open(&path)?)
+                .with_context(|| format!("reading {}", path.display()))?;
+            hasher.finalize().to_hex().to_string()
+        } else {
+            "missing".to_owned()
+        };
+        files.insert(name.to_owned(), Value::String(value));
+    }
+    Ok(Value::Object(files))
+}

@@ -1,0 +1,191 @@
+//! Stage folders on disk: `key.json`, finished folders, temporary folders, installing.
+//!
+//! A stage folder is *finished* when it sits at `artifacts/<stage>/<key prefix>/` and holds a
+//! `key.json` whose `key` is the full expected key. `key.json` is written last, inside the
+//! temporary folder, and the folder is renamed into place after that: an interrupted run never
+//! leaves a folder that looks finished.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use sal_artifact::meta::KEY_FILE;
+use sal_config::Stage;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::key::StageKey;
+use crate::project::{short_key, Project};
+
+/// The contents of `key.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyRecord {
+    /// The full cache key (read by `sal_artifact::input_key`).
+    pub key: String,
+    /// The stage name.
+    pub stage: String,
+    /// Every field that went into the key, by name.
+    pub fields: BTreeMap<String, Value>,
+    /// How long the stage took to run.
+    pub wall_seconds: f64,
+    /// `sal <version>` of the orchestrated build.
+    pub sal_version: String,
+}
+
+impl KeyRecord {
+    /// The record of a stage that ran for `wall_seconds`.
+    pub fn new(key: &StageKey, wall_seconds: f64) -> Self {
+        KeyRecord {
+            key: key.key.clone(),
+            stage: key.stage.name().to_owned(),
+            fields: key
+                .fields
+                .iter()
+                .map(|f| (f.name.clone(), f.value.clone()))
+                .collect(),
+            wall_seconds,
+            sal_version: sal_artifact::created_by(),
+        }
+    }
+}
+
+/// Reads `<folder>/key.json`; `None` if there is none.
+pub fn read_record(folder: &Path) -> anyhow::Result<Option<KeyRecord>> {
+    let path = folder.join(KEY_FILE);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let text = fs_err::read_to_string(&path)?;
+    let record = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a key.json written by xtask", path.display()))?;
+    Ok(Some(record))
+}
+
+/// Writes `<folder>/key.json` (pretty, keys sorted).
+pub fn write_record(folder: &Path, record: &KeyRecord) -> anyhow::Result<()> {
+    let value = serde_json::to_value(record).context("key.json is representable as JSON")?;
+    let text = serde_json::to_string_pretty(&sort(value)).context("printing key.json")?;
+    fs_err::write(folder.join(KEY_FILE), text + "\n")?;
+    Ok(())
+}
+
+/// The same JSON with object keys sorted at every depth (whatever serde_json's map type).
+fn sort(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let sorted: BTreeMap<String, Value> =
+                map.into_iter().map(|(k, v)| (k, sort(v))).collect();
+            Value::Object(sorted.into_iter().collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sort).collect()),
+        scalar => scalar,
+    }
+}
+
+/// The finished folder of this key and its record, if there is one.
+pub fn finished(project: &Project, key: &StageKey) -> anyhow::Result<Option<(PathBuf, KeyRecord)>> {
+    let folder = project.folder(key.stage, &key.key);
+    Ok(read_record(&folder)?
+        .filter(|r| r.key == key.key)
+        .map(|r| (folder, r)))
+}
+
+/// The most recently finished folder of a stage (by the modification time of its `key.json`),
+/// whatever its key: what `status` compares a stale stage against.
+pub fn newest(project: &Project, stage: Stage) -> anyhow::Result<Option<(PathBuf, KeyRecord)>> {
+    let dir = project.stage_dir(stage);
+    if !dir.is_dir() {
+        return Ok(None);
+    }
+    let mut best: Option<(std::time::SystemTime, PathBuf, KeyRecord)> = None;
+    for entry in fs_err::read_dir(&dir)? {
+        let folder = entry
+            .with_context(|| format!("listing {}", dir.display()))?
+            .path();
+        let Some(record) = read_record(&folder)? else {
+            continue;
+        };
+        let modified = fs_err::metadata(folder.join(KEY_FILE))?
+            .modified()
+            .context("file times are supported")?;
+        // Ties (same mtime) are broken by path, so the answer does not depend on listing order.
+        let better = best
+            .as_ref()
+            .is_none_or(|(t, p, _)| (modified, &folder) > (*t, p));
+        if better {
+            best = Some((modified, folder, record));
+        }
+    }
+    Ok(best.map(|(_, folder, record)| (folder, record)))
+}
+
+/// Creates an empty temporary folder for a run of this key:
+/// `artifacts/.tmp/<stage>-<key prefix>-<pid>/`.
+pub fn create_tmp(project: &Project, key: &StageKey) -> anyhow::Result<PathBuf> {
+    let tmp = project.tmp_dir().join(format!(
+        "{}-{}-{}",
+        key.stage,
+        short_key(&key.key),
+        std::process::id()
+    ));
+    if tmp.exists() {
+        fs_err::remove_dir_all(&tmp)?;
+    }
+    fs_err::create_dir_all(&tmp)?;
+    Ok(tmp)
+}
+
+/// Writes `key.json` into the temporary folder, then renames it into place (replacing a
+/// previous folder of the same key, e.g. on `--force`). Returns the finished folder.
+pub fn install(
+    project: &Project,
+    tmp: &Path,
+    key: &StageKey,
+    wall_seconds: f64,
+) -> anyhow::Result<PathBuf> {
+    write_record(tmp, &KeyRecord::new(key, wall_seconds))?;
+    let folder = project.folder(key.stage, &key.key);
+    fs_err::create_dir_all(project.stage_dir(key.stage))?;
+    if folder.exists() {
+        // A directory cannot be renamed over a non-empty one: move the old one aside first.
+        let old = project.tmp_dir().join(format!(
+            "replaced-{}-{}-{}",
+            key.stage,
+            short_key(&key.key),
+            std::process::id()
+        ));
+        fs_err::rename(&folder, &old)?;
+        fs_err::rename(tmp, &folder)?;
+        fs_err::remove_dir_all(&old)?;
+    } else {
+        fs_err::rename(tmp, &folder)?;
+    }
+    Ok(folder)
+}
+
+/// Removes everything in `artifacts/.tmp/`. Call it only while holding the pipeline lock: then
+/// no other pipeline is building there, so whatever is left was abandoned by an interrupted run.
+/// Returns the removed folders.
+pub fn clean_tmp(project: &Project) -> anyhow::Result<Vec<PathBuf>> {
+    let tmp = project.tmp_dir();
+    let mut removed = Vec::new();
+    if !tmp.is_dir() {
+        return Ok(removed);
+    }
+    let mut entries: Vec<PathBuf> = fs_err::read_dir(&tmp)?
+        .map(|e| {
+            e.map(|e| e.path())
+                .with_context(|| format!("listing {}", tmp.display()))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    entries.sort();
+    for path in entries {
+        if fs_err::symlink_metadata(&path)?.is_dir() {
+            fs_err::remove_dir_all(&path)?;
+        } else {
+            fs_err::remove_file(&path)?;
+        }
+        removed.push(path);
+    }
+    Ok(removed)
+}
