@@ -10,6 +10,7 @@
 pub mod attribute;
 pub mod data;
 pub mod error;
+pub mod external;
 pub mod metrics;
 pub mod report;
 pub mod stage;
@@ -23,6 +24,7 @@ use serde::{Deserialize, Serialize};
 pub use attribute::AttributeConfig;
 pub use data::DataConfig;
 pub use error::ConfigError;
+pub use external::ExternalConfig;
 pub use metrics::MetricsConfig;
 pub use report::ReportConfig;
 pub use stage::Stage;
@@ -51,6 +53,13 @@ pub struct Config {
     /// `[report]`: figures and tables.
     #[serde(default)]
     pub report: ReportConfig,
+    /// `[external]`: stages replaced by external programs.
+    #[serde(default, skip_serializing_if = "external_is_empty")]
+    pub external: ExternalConfig,
+}
+
+fn external_is_empty(external: &ExternalConfig) -> bool {
+    external.commands.is_empty()
 }
 
 impl Config {
@@ -88,6 +97,7 @@ impl Config {
         self.metrics.validate().map_err(|e| format!("[metrics] {e}"))?;
         self.stats.validate().map_err(|e| format!("[stats] {e}"))?;
         self.report.validate().map_err(|e| format!("[report] {e}"))?;
+        self.external.validate().map_err(|e| format!("[external] {e}"))?;
         Ok(())
     }
 
@@ -146,6 +156,17 @@ mod tests {
         let json = config.section_json(Stage::Data).to_string();
         assert!(!json.contains("cifar"), "{json}");
         assert!(json.contains('7'), "{json}");
+    }
+
+    #[test]
+    fn external_commands_name_known_stages() {
+        let config = Config::parse("[external]\nattribute = [\"python3\", \"maps.py\"]\n").unwrap();
+        assert_eq!(config.external.command(Stage::Attribute).unwrap(), ["python3", "maps.py"]);
+        assert!(config.external.command(Stage::Train).is_none());
+        let bad = Config::parse("[external]\nattribut = [\"x\"]\n").unwrap();
+        assert!(bad.validate().unwrap_err().contains("attribut"));
+        let empty = Config::parse("[external]\nstats = []\n").unwrap();
+        assert!(empty.validate().is_err());
     }
 
     #[test]
