@@ -1,0 +1,395 @@
+//! The pipeline, status and path commands against a fake `sal` (see support/fake_sal.sh).
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use sal_config::Stage;
+use support::{with_action, Fixture, ALL, CONFIG};
+use xtask::pipeline::Action;
+use xtask::status::{states, State};
+use xtask::store;
+use xtask::Plan;
+
+#[test]
+fn a_second_run_is_all_cached() {
+    let fx = Fixture::new();
+    let first = fx.pipeline(None, &[]).unwrap();
+    assert_eq!(with_action(&first, Action::Ran), ALL);
+    assert_eq!(
+        fx.take_calls(),
+        [
+            "data",
+            "train --data",
+            "attribute --data --train",
+            "metrics --data --train --attribute",
+            "stats --attribute --metrics",
+            "report --data --train --attribute --metrics --stats"
+        ]
+    );
+    let second = fx.pipeline(None, &[]).unwrap();
+    assert_eq!(with_action(&second, Action::Cached), ALL);
+    assert!(fx.take_calls().is_empty());
+    for (a, b) in first.iter().zip(&second) {
+        assert_eq!(a.folder, b.folder);
+    }
+
+    // Each folder holds the stage's files and a key.json whose key is the planned key, which is
+    // also what sal_artifact::input_key reports for the artifact.
+    let config = sal_config::Config::load(&fx.config).unwrap();
+    let plan = Plan::new(&fx.project.root, &config).unwrap();
+    let dataset = first[0].folder.join("dataset.safetensors");
+    assert!(dataset.is_file());
+    assert_eq!(
+        sal_artifact::input_key(&dataset).unwrap(),
+        plan.key(Stage::Data).key
+    );
+    for outcome in &first {
+        let record = store::read_record(&outcome.folder).unwrap().unwrap();
+        assert_eq!(record.key, plan.key(outcome.stage).key);
+        assert_eq!(record.stage, outcome.stage.name());
+        assert!(!outcome.folder.join("partial.bin").exists());
+    }
+    assert!(fx.tmp_entries().is_empty(), "{:?}", fx.tmp_entries());
+}
+
+#[test]
+fn changing_the_data_seed_reruns_everything_and_stats_only_stats_and_report() {
+    let fx = Fixture::new();
+    fx.pipeline(None, &[]).unwrap();
+    fx.take_calls();
+
+    fx.set_config(&CONFIG.replace("seed = 0", "seed = 5"));
+    let out = fx.pipeline(None, &[]).unwrap();
+    assert_eq!(with_action(&out, Action::Ran), ALL);
+    assert_eq!(fx.take_ran(), ALL);
+
+    fx.set_config(
+        &CONFIG
+            .replace("seed = 0", "seed = 5")
+            .replace("bootstrap = 200", "bootstrap = 300"),
+    );
+    let out = fx.pipeline(None, &[]).unwrap();
+    assert_eq!(with_action(&out, Action::Ran), ["stats", "report"]);
+    assert_eq!(fx.take_ran(), ["stats", "report"]);
+
+    // The folders of the first config are still there: going back is all cached.
+    fx.set_config(CONFIG);
+    let out = fx.pipeline(None, &[]).unwrap();
+    assert_eq!(with_action(&out, Action::Cached), ALL);
+    assert_eq!(fx.stage_folders(Stage::Data).len(), 2);
+    assert_eq!(fx.stage_folders(Stage::Stats).len(), 3);
+}
+
+#[test]
+fn changing_a_stage_crate_reruns_that_stage_and_what_follows() {
+    let fx = Fixture::new();
+    fx.pipeline(None, &[]).unwrap();
+    fx.take_calls();
+    support::write(
+        &fx.project.root.join("crates/metrics/src/lib.rs"),
+        "//! metrics, edited\n",
+    );
+    fx.pipeline(None, &[]).unwrap();
+    assert_eq!(fx.take_ran(), ["metrics", "stats", "report"]);
+    // A crate appearing where there was none changes the code of the stages it belongs to.
+    fs_err::remove_dir_all(fx.project.root.join("crates/psychometrics")).unwrap();
+    fx.pipeline(None, &[]).unwrap();
+    assert_eq!(fx.take_ran(), ["stats", "report"]);
+}
+
+#[test]
+fn a_failing_stage_leaves_no_finished_folder_and_is_redone() {
+    let fx = Fixture::new();
+    fx.control("fail_metrics", Some(""));
+    let err = fx.pipeline(None, &[]).unwrap_err().to_string();
+    assert!(
+        err.contains("stage metrics failed") && err.contains("exited with code 1"),
+        "{err}"
+    );
+    assert_eq!(fx.take_ran(), ["data", "train", "attribute", "metrics"]);
+    assert!(fx.stage_folders(Stage::Metrics).is_empty());
+    assert!(fx.stage_folders(Stage::Stats).is_empty());
+    assert!(fx.tmp_entries().is_empty(), "{:?}", fx.tmp_entries());
+
+    fx.control("fail_metrics", None);
+    let out = fx.pipeline(None, &[]).unwrap();
+    assert_eq!(
+        with_action(&out, Action::Cached),
+        ["data", "train", "attribute"]
+    );
+    assert_eq!(fx.take_ran(), ["metrics", "stats", "report"]);
+}
+
+#[test]
+fn a_killed_stage_leaves_no_finished_folder_and_is_redone() {
+    let fx = Fixture::new();
+    fx.control("kill_attribute", Some(""));
+    let err = fx.pipeline(None, &[]).unwrap_err().to_string();
+    assert!(
+        err.contains("stage attribute failed") && err.contains("killed by signal 9"),
+        "{err}"
+    );
+    assert!(fx.stage_folders(Stage::Attribute).is_empty());
+
+    fx.control("kill_attribute", None);
+    fx.take_calls();
+    fx.pipeline(Some(Stage::Attribute), &[]).unwrap();
+    assert_eq!(fx.take_ran(), ["attribute"]);
+    let folder = &fx.stage_folders(Stage::Attribute)[0];
+    assert!(folder.join("saliency.safetensors").is_file() && !folder.join("partial.bin").exists());
+}
+
+#[test]
+fn leftovers_of_a_killed_pipeline_are_cleaned_and_never_mistaken_for_a_result() {
+    let fx = Fixture::new();
+    fx.pipeline(Some(Stage::Data), &[]).unwrap();
+    fx.take_calls();
+    // What a pipeline killed while building train leaves behind: a temporary folder with partial
+    // output, even one holding a key.json (killed between writing it and the rename).
+    let config = sal_config::Config::load(&fx.config).unwrap();
+    let key = Plan::new(&fx.project.root, &config)
+        .unwrap()
+        .key(Stage::Train)
+        .clone();
+    let leftover = fx
+        .project
+        .tmp_dir()
+        .join(format!("train-{}-99999", &key.key[..16]));
+    support::write(&leftover.join("model.safetensors"), "partial");
+    store::write_record(&leftover, &store::KeyRecord::new(&key, 1.0)).unwrap();
+
+    let out = fx.pipeline(Some(Stage::Train), &[]).unwrap();
+    assert_eq!(with_action(&out, Action::Ran), ["train"]);
+    assert_eq!(fx.take_ran(), ["train"]);
+    assert!(!leftover.exists());
+    assert!(fx.tmp_entries().is_empty());
+}
+
+#[test]
+fn forcing_a_stage_reruns_it_and_what_reads_it() {
+    let fx = Fixture::new();
+    fx.pipeline(None, &[]).unwrap();
+    fx.take_calls();
+    let out = fx.pipeline(None, &[Stage::Train]).unwrap();
+    assert_eq!(with_action(&out, Action::Cached), ["data"]);
+    assert_eq!(
+        fx.take_ran(),
+        ["train", "attribute", "metrics", "stats", "report"]
+    );
+    // Still exactly one folder per stage: a forced run replaces the folder of its key.
+    for stage in Stage::ALL {
+        assert_eq!(fx.stage_folders(stage).len(), 1, "{stage}");
+    }
+    assert!(fx.tmp_entries().is_empty());
+}
+
+#[test]
+fn a_stage_missing_from_sal_fails_up_front_and_until_stops_before_it() {
+    let fx = Fixture::new();
+    fx.control("stages", Some("data\ntrain\n"));
+    let err = fx.pipeline(None, &[]).unwrap_err().to_string();
+    assert!(
+        err.contains("stage attribute is not available") && err.contains("--until train"),
+        "{err}"
+    );
+    assert!(fx.take_calls().is_empty(), "nothing runs before the check");
+    let out = fx.pipeline(Some(Stage::Train), &[]).unwrap();
+    assert_eq!(with_action(&out, Action::Ran), ["data", "train"]);
+}
+
+#[test]
+fn a_second_pipeline_waits_for_the_first_and_finds_its_work_cached() {
+    let fx = std::sync::Arc::new(Fixture::new());
+    fx.control("sleep_data", Some("1"));
+    let first = {
+        let fx = fx.clone();
+        std::thread::spawn(move || {
+            fx.pipeline(Some(Stage::Train), &[])
+                .map(|o| with_action(&o, Action::Ran))
+        })
+    };
+    // Wait until the first pipeline is inside the data stage (its temporary folder exists).
+    let start = Instant::now();
+    while !fx.tmp_entries().iter().any(|p| {
+        p.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("data-")
+    }) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the first pipeline never started data"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let second = fx.pipeline(Some(Stage::Train), &[]).unwrap();
+    assert_eq!(first.join().unwrap().unwrap(), ["data", "train"]);
+    assert_eq!(with_action(&second, Action::Cached), ["data", "train"]);
+    assert_eq!(fx.take_ran(), ["data", "train"], "each stage ran once");
+}
+
+#[test]
+fn status_says_fresh_stale_with_the_reason_or_missing() {
+    let fx = Fixture::new();
+    let config = |fx: &Fixture| sal_config::Config::load(&fx.config).unwrap();
+    let names = |s: &[(Stage, State)]| s.iter().map(|(_, st)| st.name()).collect::<Vec<_>>();
+    assert_eq!(
+        names(&states(&fx.project, &config(&fx)).unwrap()),
+        ["missing"; 6]
+    );
+
+    fx.pipeline(Some(Stage::Metrics), &[]).unwrap();
+    let now = states(&fx.project, &config(&fx)).unwrap();
+    assert_eq!(
+        names(&now),
+        ["fresh", "fresh", "fresh", "fresh", "missing", "missing"]
+    );
+    assert!(
+        matches!(&now[0].1, State::Fresh(folder) if folder.join("dataset.safetensors").is_file())
+    );
+
+    fx.pipeline(None, &[]).unwrap();
+    fx.set_config(&CONFIG.replace("bootstrap = 200", "bootstrap = 300"));
+    let now = states(&fx.project, &config(&fx)).unwrap();
+    assert_eq!(
+        names(&now),
+        ["fresh", "fresh", "fresh", "fresh", "stale", "stale"]
+    );
+    let State::Stale { reasons, .. } = &now[4].1 else {
+        unreachable!()
+    };
+    assert_eq!(
+        reasons,
+        &["config section [stats] changed (bootstrap: 200 -> 300)"]
+    );
+    let State::Stale { reasons, .. } = &now[5].1 else {
+        unreachable!()
+    };
+    assert_eq!(reasons, &["input stats changed"]);
+
+    fx.set_config(CONFIG);
+    support::write(
+        &fx.project.root.join("crates/model/src/lib.rs"),
+        "//! model, edited\n",
+    );
+    let now = states(&fx.project, &config(&fx)).unwrap();
+    assert_eq!(
+        names(&now),
+        ["fresh", "stale", "stale", "stale", "stale", "stale"]
+    );
+    let State::Stale { reasons, .. } = &now[2].1 else {
+        unreachable!()
+    };
+    assert_eq!(
+        reasons,
+        &["input train changed", "code changed (crates/model)"]
+    );
+    let State::Stale { reasons, .. } = &now[4].1 else {
+        unreachable!()
+    };
+    assert_eq!(
+        reasons,
+        &["input attribute changed", "input metrics changed"]
+    );
+}
+
+#[test]
+fn path_prints_the_current_folder_or_says_how_to_make_it() {
+    let fx = Fixture::new();
+    let err = xtask::path::find(&fx.project, Some(&fx.config), Stage::Data)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("no artifacts yet")
+            && err.contains("cargo xtask pipeline --config")
+            && err.contains("--until data"),
+        "{err}"
+    );
+
+    let out = fx.pipeline(Some(Stage::Data), &[]).unwrap();
+    let folder = xtask::path::find(&fx.project, Some(&fx.config), Stage::Data).unwrap();
+    assert_eq!(folder, out[0].folder);
+    assert!(
+        folder.starts_with(fx.project.artifacts.join("data"))
+            && folder.join("dataset.safetensors").is_file()
+    );
+
+    fx.set_config(&CONFIG.replace("seed = 0", "seed = 1"));
+    let err = xtask::path::find(&fx.project, Some(&fx.config), Stage::Data)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("stale") && err.contains("seed: 0 -> 1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn keys_hold_no_absolute_path_and_do_not_depend_on_where_the_repository_is() {
+    let a = Fixture::new();
+    let b = Fixture::new();
+    let config = sal_config::Config::load(&a.config).unwrap();
+    let plan_a = Plan::new(&a.project.root, &config).unwrap();
+    let plan_b = Plan::new(&b.project.root, &config).unwrap();
+    for (ka, kb) in plan_a.keys.iter().zip(&plan_b.keys) {
+        assert_eq!(ka.key, kb.key, "{}", ka.stage);
+    }
+    a.pipeline(None, &[]).unwrap();
+    let root = a.dir.path().to_str().unwrap();
+    for stage in Stage::ALL {
+        let text = fs_err::read_to_string(a.stage_folders(stage)[0].join("key.json")).unwrap();
+        assert!(!text.contains(root), "{text}");
+        assert!(
+            text.contains("\"code.sal_version\"") && text.contains("\"wall_seconds\""),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn unverified_batch_files_enter_the_data_key() {
+    let fx = Fixture::new();
+    let cifar = fx.project.root.join("cifar");
+    for name in xtask::plan::BATCH_FILES {
+        support::write(&cifar.join(name), name);
+    }
+    let key = |text: &str| {
+        fx.set_config(text);
+        let config = sal_config::Config::load(&fx.config).unwrap();
+        Plan::new(&fx.project.root, &config)
+            .unwrap()
+            .key(Stage::Data)
+            .key
+            .clone()
+    };
+    let unverified = "[data]\ndir = \"../cifar\"\nverify = false\n";
+    let verified = "[data]\ndir = \"../cifar\"\n";
+    let (u1, v1) = (key(unverified), key(verified));
+    support::write(&cifar.join("test_batch.bin"), "altered");
+    let (u2, v2) = (key(unverified), key(verified));
+    assert_ne!(
+        u1, u2,
+        "an altered batch file changes the key without checksums"
+    );
+    assert_eq!(
+        v1, v2,
+        "with checksums the content is pinned and not hashed"
+    );
+    assert_ne!(u1, v1);
+}
+
+#[test]
+fn bench_runs_sal_bench() {
+    let fx = Fixture::new();
+    xtask::bench::run(
+        &fx.project,
+        &xtask::flags::Bench {
+            json: true,
+            features: Vec::new(),
+        },
+        &fx.sal(),
+    )
+    .unwrap();
+    assert_eq!(fx.take_calls(), ["bench --json"]);
+}

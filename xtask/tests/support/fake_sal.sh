@@ -1,0 +1,64 @@
+#!/bin/sh
+# A fake `sal` for the xtask tests. It implements the stage interface
+#   sal <stage> --config FILE --out DIR --<input-stage> DIR...
+# and writes plausible files for any stage. Files beside it steer it:
+#   stages          the subcommands it has, one a line (default: all six stages and bench)
+#   sleep_<stage>   sleep that many seconds midway (after writing a partial file)
+#   fail_<stage>    exit 1 midway
+#   kill_<stage>    kill itself with SIGKILL midway
+# Every real stage run (not --help) appends "<stage> <--input names>" to calls.log.
+set -eu
+here=$(dirname "$0")
+stage=${1:-}
+[ $# -gt 0 ] && shift
+if [ -f "$here/stages" ]; then
+    known=$(cat "$here/stages")
+else
+    known="data train attribute metrics stats report bench"
+fi
+found=no
+for s in $known; do [ "$s" = "$stage" ] && found=yes; done
+if [ "$found" = no ]; then
+    echo "error: unrecognized subcommand '$stage'" >&2
+    exit 2
+fi
+if [ "${1:-}" = "--help" ]; then
+    echo "Usage: sal $stage --config FILE --out DIR"
+    exit 0
+fi
+if [ "$stage" = bench ]; then
+    echo "bench $*" >> "$here/calls.log"
+    echo "matmul 2048: 150 GFLOP/s (fake)"
+    exit 0
+fi
+config=""
+out=""
+inputs=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --config) config=$2; shift 2 ;;
+        --out) out=$2; shift 2 ;;
+        --*)
+            # An input folder must be a finished stage folder.
+            [ -f "$2/key.json" ] || { echo "fake sal: input $1 $2 has no key.json" >&2; exit 3; }
+            inputs="$inputs $1"; shift 2 ;;
+        *) echo "fake sal: unexpected argument $1" >&2; exit 3 ;;
+    esac
+done
+[ -f "$config" ] || { echo "fake sal: no config $config" >&2; exit 3; }
+[ -d "$out" ] || { echo "fake sal: no out folder $out" >&2; exit 3; }
+echo "$stage$inputs" >> "$here/calls.log"
+echo "partial" > "$out/partial.bin"
+[ -f "$here/sleep_$stage" ] && sleep "$(cat "$here/sleep_$stage")"
+if [ -f "$here/fail_$stage" ]; then echo "fake sal: $stage failed on purpose" >&2; exit 1; fi
+[ -f "$here/kill_$stage" ] && kill -KILL $$
+case "$stage" in
+    data) files="dataset.safetensors" ;;
+    train) files="model.safetensors training_log.safetensors" ;;
+    attribute) files="saliency.safetensors" ;;
+    metrics) files="metrics.safetensors" ;;
+    stats) files="stats.safetensors stats.json" ;;
+    report) mkdir -p "$out/report"; files="report/report.md" ;;
+esac
+for f in $files; do echo "$stage from $(basename "$config")" > "$out/$f"; done
+rm "$out/partial.bin"
