@@ -20,6 +20,7 @@ pub mod path;
 pub mod pipeline;
 pub mod plan;
 pub mod project;
+pub mod runner;
 pub mod sal;
 pub mod sources;
 pub mod status;

@@ -11,7 +11,8 @@ use crate::flags;
 use crate::lock::PipelineLock;
 use crate::plan::Plan;
 use crate::project::Project;
-use crate::sal::{self, SalSource};
+use crate::runner::{self, StageProgram};
+use crate::sal::SalSource;
 use crate::store;
 
 /// What the pipeline did with a stage.
@@ -76,7 +77,7 @@ pub fn run(
         );
     }
 
-    let plan = Plan::new(&project.root, &config)?;
+    let plan = Plan::new(&project.root, &config, &config_path)?;
     let stages = selected(flags.until);
     for &stage in &flags.force {
         if !stages.contains(&stage) {
@@ -91,25 +92,34 @@ pub fn run(
         }
     }
 
-    // Build (or find) sal only when something has to run, and check up front that every stage
-    // to run exists in it, so a missing stage fails before hours of work upstream of it.
-    let program = if to_run.is_empty() {
-        None
-    } else {
-        let program = sal.resolve(project)?;
-        for &stage in &to_run {
-            sal::check_subcommand(&program, stage)?;
+    // Decide each stage's program before anything runs: sal is built (or found) once, only if
+    // a stage to run needs it, and every program is checked up front, so a stage missing from
+    // sal fails before hours of work upstream of it.
+    let mut sal_path: Option<PathBuf> = None;
+    let mut programs: Vec<(Stage, StageProgram)> = Vec::new();
+    for &stage in &to_run {
+        let program = StageProgram::for_stage(&config, &config_path, stage, || match &sal_path {
+            Some(path) => Ok(path.clone()),
+            None => sal.resolve(project),
+        })?;
+        if let StageProgram::Sal(path) = &program {
+            sal_path = Some(path.clone());
         }
-        Some(program)
-    };
+        program.check(stage)?;
+        programs.push((stage, program));
+    }
 
     let mut outcomes: Vec<Outcome> = Vec::new();
     for &stage in &stages {
         let key = plan.key(stage);
         let start = Instant::now();
-        let outcome = if let (true, Some(program)) = (to_run.contains(&stage), &program) {
+        let outcome = if let Some((_, program)) = programs.iter().find(|(s, _)| *s == stage) {
+            let by = match program {
+                StageProgram::Sal(_) => String::new(),
+                external => format!(" with {}", external.describe()),
+            };
             eprintln!(
-                "xtask: {stage}: running (key {})",
+                "xtask: {stage}: running{by} (key {})",
                 crate::project::short_key(&key.key)
             );
             let inputs: Vec<(Stage, PathBuf)> = stage
@@ -118,7 +128,7 @@ pub fn run(
                 .map(|&input| (input, project.folder(input, &plan.key(input).key)))
                 .collect();
             let tmp = store::create_tmp(project, key)?;
-            if let Err(err) = sal::run_stage(program, stage, &config_path, &tmp, &inputs) {
+            if let Err(err) = runner::run_stage(program, stage, &config_path, &tmp, &inputs) {
                 // Best effort: the next pipeline removes whatever is left in .tmp anyway.
                 let _ = fs_err::remove_dir_all(&tmp);
                 print_summary(project, &outcomes, true);

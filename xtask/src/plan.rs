@@ -8,6 +8,7 @@ use sal_config::{Config, Stage};
 use serde_json::{Map, Value};
 
 use crate::key::{head_fields, Field, StageKey};
+use crate::runner::config_dir;
 use crate::sources::SourceHasher;
 
 /// The six CIFAR-10 batch files the `data` stage reads.
@@ -29,7 +30,10 @@ pub struct Plan {
 
 impl Plan {
     /// Computes every stage's key: its own fields plus the keys of its inputs.
-    pub fn new(root: &Path, config: &Config) -> anyhow::Result<Self> {
+    ///
+    /// `root` holds the crates whose sources identify the code; `config_path` is where the
+    /// config was loaded from (external commands are relative to its folder).
+    pub fn new(root: &Path, config: &Config, config_path: &Path) -> anyhow::Result<Self> {
         let mut hasher = SourceHasher::new(root);
         let mut keys: Vec<StageKey> = Vec::with_capacity(Stage::ALL.len());
         for stage in Stage::ALL {
@@ -41,7 +45,10 @@ impl Plan {
                     .expect("inputs precede their stage");
                 fields.push(Field::new(format!("input.{input}"), upstream.key.clone()));
             }
-            fields.extend(hasher.code_fields(stage)?);
+            match config.external.command(stage) {
+                Some(command) => fields.extend(external_fields(command, &config_dir(config_path))?),
+                None => fields.extend(hasher.code_fields(stage)?),
+            }
             if stage == Stage::Data && !config.data.verify {
                 fields.push(Field::new("data.batch_files", batch_files(config)?));
             }
@@ -72,15 +79,36 @@ fn batch_files(config: &Config) -> anyhow::Result<Value> {
     for name in BATCH_FILES {
         let path = dir.join(name);
         let value = if path.is_file() {
-            let mut hasher = blake3::Hasher::new();
-            hasher
-                .update_reader(fs_err::File::open(&path)?)
-                .with_context(|| format!("reading {}", path.display()))?;
-            hasher.finalize().to_hex().to_string()
+            hash_file(&path)?
         } else {
             "missing".to_owned()
         };
         files.insert(name.to_owned(), Value::String(value));
     }
     Ok(Value::Object(files))
+}
+
+/// The code identity of a stage replaced by an `[external]` command: the command as written,
+/// and the blake3 of every argument that names a file (relative to the config's folder), so
+/// editing the script re-runs the stage.
+fn external_fields(command: &[String], config_dir: &Path) -> anyhow::Result<Vec<Field>> {
+    let mut files = Map::new();
+    for arg in command {
+        let path = config_dir.join(arg);
+        if !arg.is_empty() && path.is_file() {
+            files.insert(arg.clone(), Value::String(hash_file(&path)?));
+        }
+    }
+    Ok(vec![
+        Field::new("code.external", Value::from(command.to_vec())),
+        Field::new("code.external_files", Value::Object(files)),
+    ])
+}
+
+fn hash_file(path: &Path) -> anyhow::Result<String> {
+    let mut hasher = blake3::Hasher::new();
+    hasher
+        .update_reader(fs_err::File::open(path)?)
+        .with_context(|| format!("reading {}", path.display()))?;
+    Ok(hasher.finalize().to_hex().to_string())
 }

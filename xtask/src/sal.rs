@@ -1,4 +1,4 @@
-//! The `sal` program: where it comes from, and how a stage is run with it.
+//! The `sal` program: `SAL_BIN` or a release build.
 
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 
 use anyhow::{bail, Context};
-use sal_config::Stage;
 
 use crate::project::Project;
 
@@ -115,73 +114,6 @@ fn sal_executable(line: &str) -> Option<PathBuf> {
     message["executable"].as_str().map(PathBuf::from)
 }
 
-/// The arguments of a stage run, the interface every stage program implements:
-/// `<stage> --config FILE --out DIR --<input-stage> DIR...` (one per [`Stage::inputs`], in order).
-pub fn stage_args(
-    stage: Stage,
-    config: &Path,
-    out: &Path,
-    inputs: &[(Stage, PathBuf)],
-) -> Vec<OsString> {
-    let mut args: Vec<OsString> = vec![
-        stage.name().into(),
-        "--config".into(),
-        config.into(),
-        "--out".into(),
-        out.into(),
-    ];
-    for (input, folder) in inputs {
-        args.push(format!("--{input}").into());
-        args.push(folder.into());
-    }
-    args
-}
-
-/// Runs one stage: the one place that decides what program a stage runs (issue 7 lets a config
-/// name an external program here instead of `sal`, with the same arguments). stdout and stderr
-/// are inherited, so the stage's progress bars show.
-pub fn run_stage(
-    program: &Path,
-    stage: Stage,
-    config: &Path,
-    out: &Path,
-    inputs: &[(Stage, PathBuf)],
-) -> anyhow::Result<()> {
-    let status = Command::new(program)
-        .args(stage_args(stage, config, out, inputs))
-        .stdin(Stdio::null())
-        .status()
-        .with_context(|| format!("stage {stage}: starting {}", program.display()))?;
-    if !status.success() {
-        bail!(
-            "stage {stage} failed: {} {}",
-            program.display(),
-            describe(status)
-        );
-    }
-    Ok(())
-}
-
-/// Checks that `program` has a `<stage>` subcommand (`program <stage> --help` succeeds), so a
-/// stage that is not written yet fails before anything runs, naming the stage.
-pub fn check_subcommand(program: &Path, stage: Stage) -> anyhow::Result<()> {
-    let status = Command::new(program)
-        .args([stage.name(), "--help"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .with_context(|| format!("starting {}", program.display()))?;
-    if !status.success() {
-        let stop = match Stage::ALL.iter().position(|&s| s == stage) {
-            Some(0) | None => String::new(),
-            Some(i) => format!("; `--until {}` stops before it", Stage::ALL[i - 1]),
-        };
-        bail!("stage {stage} is not available: `{} {stage} --help` {}; this build of sal has no `{stage}` subcommand yet{stop}", program.display(), describe(status));
-    }
-    Ok(())
-}
-
 /// "exited with code N" or "was killed by signal N".
 pub fn describe(status: ExitStatus) -> String {
     #[cfg(unix)]
@@ -200,38 +132,6 @@ pub fn describe(status: ExitStatus) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn stage_args_follow_the_documented_interface() {
-        let inputs = [
-            (Stage::Data, PathBuf::from("/a/d")),
-            (Stage::Train, PathBuf::from("/a/t")),
-            (Stage::Attribute, PathBuf::from("/a/s")),
-        ];
-        let args = stage_args(
-            Stage::Metrics,
-            Path::new("/c.toml"),
-            Path::new("/o"),
-            &inputs,
-        );
-        let args: Vec<&str> = args.iter().map(|a| a.to_str().unwrap()).collect();
-        assert_eq!(
-            args,
-            [
-                "metrics",
-                "--config",
-                "/c.toml",
-                "--out",
-                "/o",
-                "--data",
-                "/a/d",
-                "--train",
-                "/a/t",
-                "--attribute",
-                "/a/s"
-            ]
-        );
-    }
 
     #[test]
     fn the_sal_executable_is_found_in_cargo_messages() {

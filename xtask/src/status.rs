@@ -1,7 +1,7 @@
 //! `cargo xtask status`: each stage fresh, stale (and why) or missing for a config.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use sal_config::{Config, Stage};
 use serde_json::Value;
@@ -41,8 +41,12 @@ impl State {
 }
 
 /// The state of every stage, in pipeline order.
-pub fn states(project: &Project, config: &Config) -> anyhow::Result<Vec<(Stage, State)>> {
-    let plan = Plan::new(&project.root, config)?;
+pub fn states(
+    project: &Project,
+    config: &Config,
+    config_path: &Path,
+) -> anyhow::Result<Vec<(Stage, State)>> {
+    let plan = Plan::new(&project.root, config, config_path)?;
     let mut out = Vec::new();
     for key in &plan.keys {
         out.push((key.stage, state(project, key)?));
@@ -68,12 +72,26 @@ pub fn state(project: &Project, key: &StageKey) -> anyhow::Result<State> {
 pub fn reasons(current: &StageKey, old: &BTreeMap<String, Value>) -> Vec<String> {
     let mut reasons = Vec::new();
     let mut code = Vec::new();
+    let is_external = |has: bool| if has { "an [external] command" } else { "sal" };
+    let (was_external, now_external) = (
+        old.contains_key("code.external"),
+        current.field("code.external").is_some(),
+    );
+    if was_external != now_external {
+        reasons.push(format!(
+            "the stage now runs {} instead of {}",
+            is_external(now_external),
+            is_external(was_external)
+        ));
+    }
     for field in &current.fields {
         let before = old.get(&field.name);
-        if before == Some(&field.value) {
+        let name = field.name.as_str();
+        if before == Some(&field.value)
+            || (was_external != now_external && name.starts_with("code."))
+        {
             continue;
         }
-        let name = field.name.as_str();
         if let Some(krate) = name.strip_prefix("code.crates/") {
             code.push(format!("crates/{krate}"));
             continue;
@@ -95,6 +113,8 @@ pub fn reasons(current: &StageKey, old: &BTreeMap<String, Value>) -> Vec<String>
                 config_changes(before, &field.value)
             ),
             "code.sal_version" => format!("sal version changed ({})", change()),
+            "code.external" => format!("[external] command changed ({})", change()),
+            "code.external_files" => "files of the [external] command changed".to_owned(),
             "data.batch_files" => "CIFAR-10 batch files changed (data.verify = false)".to_owned(),
             _ => match name.strip_prefix("input.") {
                 Some(input) => format!("input {input} changed"),
@@ -107,7 +127,9 @@ pub fn reasons(current: &StageKey, old: &BTreeMap<String, Value>) -> Vec<String>
         reasons.push(format!("code changed ({})", code.join(", ")));
     }
     for name in old.keys() {
-        if current.field(name).is_none() {
+        if current.field(name).is_none()
+            && !(was_external != now_external && name.starts_with("code."))
+        {
             reasons.push(format!("{name} no longer enters the key"));
         }
     }
@@ -156,7 +178,7 @@ pub fn run(project: &Project, flags: &flags::Status) -> anyhow::Result<()> {
     let config = project.load_config(&config_path)?;
     println!("config: {}", project.display(&config_path));
     let mut rows = Vec::new();
-    for (stage, state) in states(project, &config)? {
+    for (stage, state) in states(project, &config, &config_path)? {
         let detail = match &state {
             State::Fresh(folder) => project.display(folder).to_string(),
             State::Stale { reasons, .. } => reasons.join("; "),

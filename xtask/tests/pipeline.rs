@@ -37,7 +37,7 @@ fn a_second_run_is_all_cached() {
     // Each folder holds the stage's files and a key.json whose key is the planned key, which is
     // also what sal_artifact::input_key reports for the artifact.
     let config = sal_config::Config::load(&fx.config).unwrap();
-    let plan = Plan::new(&fx.project.root, &config).unwrap();
+    let plan = Plan::new(&fx.project.root, &config, &fx.config).unwrap();
     let dataset = first[0].folder.join("dataset.safetensors");
     assert!(dataset.is_file());
     assert_eq!(
@@ -148,7 +148,7 @@ fn leftovers_of_a_killed_pipeline_are_cleaned_and_never_mistaken_for_a_result() 
     // What a pipeline killed while building train leaves behind: a temporary folder with partial
     // output, even one holding a key.json (killed between writing it and the rename).
     let config = sal_config::Config::load(&fx.config).unwrap();
-    let key = Plan::new(&fx.project.root, &config)
+    let key = Plan::new(&fx.project.root, &config, &fx.config)
         .unwrap()
         .key(Stage::Train)
         .clone();
@@ -235,12 +235,12 @@ fn status_says_fresh_stale_with_the_reason_or_missing() {
     let config = |fx: &Fixture| sal_config::Config::load(&fx.config).unwrap();
     let names = |s: &[(Stage, State)]| s.iter().map(|(_, st)| st.name()).collect::<Vec<_>>();
     assert_eq!(
-        names(&states(&fx.project, &config(&fx)).unwrap()),
+        names(&states(&fx.project, &config(&fx), &fx.config).unwrap()),
         ["missing"; 6]
     );
 
     fx.pipeline(Some(Stage::Metrics), &[]).unwrap();
-    let now = states(&fx.project, &config(&fx)).unwrap();
+    let now = states(&fx.project, &config(&fx), &fx.config).unwrap();
     assert_eq!(
         names(&now),
         ["fresh", "fresh", "fresh", "fresh", "missing", "missing"]
@@ -251,7 +251,7 @@ fn status_says_fresh_stale_with_the_reason_or_missing() {
 
     fx.pipeline(None, &[]).unwrap();
     fx.set_config(&CONFIG.replace("bootstrap = 200", "bootstrap = 300"));
-    let now = states(&fx.project, &config(&fx)).unwrap();
+    let now = states(&fx.project, &config(&fx), &fx.config).unwrap();
     assert_eq!(
         names(&now),
         ["fresh", "fresh", "fresh", "fresh", "stale", "stale"]
@@ -273,7 +273,7 @@ fn status_says_fresh_stale_with_the_reason_or_missing() {
         &fx.project.root.join("crates/model/src/lib.rs"),
         "//! model, edited\n",
     );
-    let now = states(&fx.project, &config(&fx)).unwrap();
+    let now = states(&fx.project, &config(&fx), &fx.config).unwrap();
     assert_eq!(
         names(&now),
         ["fresh", "stale", "stale", "stale", "stale", "stale"]
@@ -330,8 +330,8 @@ fn keys_hold_no_absolute_path_and_do_not_depend_on_where_the_repository_is() {
     let a = Fixture::new();
     let b = Fixture::new();
     let config = sal_config::Config::load(&a.config).unwrap();
-    let plan_a = Plan::new(&a.project.root, &config).unwrap();
-    let plan_b = Plan::new(&b.project.root, &config).unwrap();
+    let plan_a = Plan::new(&a.project.root, &config, &a.config).unwrap();
+    let plan_b = Plan::new(&b.project.root, &config, &b.config).unwrap();
     for (ka, kb) in plan_a.keys.iter().zip(&plan_b.keys) {
         assert_eq!(ka.key, kb.key, "{}", ka.stage);
     }
@@ -357,7 +357,7 @@ fn unverified_batch_files_enter_the_data_key() {
     let key = |text: &str| {
         fx.set_config(text);
         let config = sal_config::Config::load(&fx.config).unwrap();
-        Plan::new(&fx.project.root, &config)
+        Plan::new(&fx.project.root, &config, &fx.config)
             .unwrap()
             .key(Stage::Data)
             .key
@@ -392,4 +392,92 @@ fn bench_runs_sal_bench() {
     )
     .unwrap();
     assert_eq!(fx.take_calls(), ["bench --json"]);
+}
+
+#[test]
+fn an_external_command_replaces_a_stage_with_the_same_arguments() {
+    let fx = Fixture::new();
+    // A trivial external `attribute`: checks its arguments and writes the artifact file.
+    let script = "#!/bin/sh\nset -eu\n[ \"$1\" = --config ] && [ \"$3\" = --out ] && [ \"$5\" = --data ] && [ \"$7\" = --train ]\n\
+                  [ -f \"$6/key.json\" ] && [ -f \"$8/key.json\" ]\necho external >> calls.log\necho maps > \"$4/saliency.safetensors\"\n";
+    let script_path = fx.config.with_file_name("maps.sh");
+    support::write(&script_path, script);
+    std::fs::set_permissions(
+        &script_path,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let external = format!("{CONFIG}\n[external]\nattribute = [\"./maps.sh\"]\n");
+
+    fx.pipeline(None, &[]).unwrap();
+    fx.take_calls();
+    fx.set_config(&external);
+    let config = sal_config::Config::load(&fx.config).unwrap();
+    let now = states(&fx.project, &config, &fx.config).unwrap();
+    let State::Stale { reasons, .. } = &now[2].1 else {
+        panic!("{:?}", now[2])
+    };
+    assert_eq!(
+        reasons,
+        &["the stage now runs an [external] command instead of sal"]
+    );
+    let out = fx.pipeline(None, &[]).unwrap();
+    assert_eq!(
+        with_action(&out, Action::Ran),
+        ["attribute", "metrics", "stats", "report"]
+    );
+    assert_eq!(
+        fx.take_ran(),
+        ["metrics", "stats", "report"],
+        "sal did not run attribute"
+    );
+    let log = fx.config.with_file_name("calls.log");
+    assert_eq!(
+        fs_err::read_to_string(&log).unwrap(),
+        "external\n",
+        "the script ran in the config's folder"
+    );
+    assert!(out[2].folder.join("saliency.safetensors").is_file());
+
+    // Editing the script re-runs the stage; status says why.
+    support::write(
+        &script_path,
+        &script.replace("echo maps", "echo other maps"),
+    );
+    let config = sal_config::Config::load(&fx.config).unwrap();
+    let now = states(&fx.project, &config, &fx.config).unwrap();
+    let State::Stale { reasons, .. } = &now[2].1 else {
+        panic!("{:?}", now[2])
+    };
+    assert_eq!(reasons, &["files of the [external] command changed"]);
+    let out = fx.pipeline(None, &[]).unwrap();
+    assert_eq!(
+        with_action(&out, Action::Ran),
+        ["attribute", "metrics", "stats", "report"]
+    );
+
+    // Back to sal: cached, the earlier folders of sal's attribute are still there.
+    fx.take_calls();
+    fx.set_config(CONFIG);
+    let out = fx.pipeline(None, &[]).unwrap();
+    assert_eq!(with_action(&out, Action::Cached), ALL);
+}
+
+#[test]
+fn a_pipeline_of_external_stages_never_needs_sal() {
+    let fx = Fixture::new();
+    support::write(
+        &fx.config.with_file_name("data.sh"),
+        "#!/bin/sh\necho x > \"$4/dataset.safetensors\"\n",
+    );
+    fx.set_config(&format!(
+        "{CONFIG}\n[external]\ndata = [\"sh\", \"data.sh\"]\n"
+    ));
+    let no_sal = xtask::SalSource::Given(fx.dir.path().join("no/such/sal"));
+    let out =
+        xtask::pipeline::run(&fx.project, &fx.flags(Some(Stage::Data), &[]), &no_sal).unwrap();
+    assert_eq!(with_action(&out, Action::Ran), ["data"]);
+    let err =
+        xtask::pipeline::run(&fx.project, &fx.flags(Some(Stage::Train), &[]), &no_sal).unwrap_err();
+    assert!(err.to_string().contains("no/such/sal"), "{err}");
 }
