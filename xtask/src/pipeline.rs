@@ -98,11 +98,13 @@ pub fn run(
     let mut sal_path: Option<PathBuf> = None;
     let mut programs: Vec<(Stage, StageProgram)> = Vec::new();
     for &stage in &to_run {
-        let program = StageProgram::for_stage(&config, &config_path, stage, || match &sal_path {
+        let sal_once = || match &sal_path {
             Some(path) => Ok(path.clone()),
             None => sal.resolve(project),
-        })?;
-        if let StageProgram::Sal(path) = &program {
+        };
+        let program =
+            StageProgram::for_stage(&config, &config_path, &project.root, stage, sal_once)?;
+        if let StageProgram::Sal { program: path, .. } = &program {
             sal_path = Some(path.clone());
         }
         program.check(stage)?;
@@ -115,7 +117,7 @@ pub fn run(
         let start = Instant::now();
         let outcome = if let Some((_, program)) = programs.iter().find(|(s, _)| *s == stage) {
             let by = match program {
-                StageProgram::Sal(_) => String::new(),
+                StageProgram::Sal { .. } => String::new(),
                 external => format!(" with {}", external.describe()),
             };
             eprintln!(

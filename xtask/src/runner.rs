@@ -2,7 +2,8 @@
 //!
 //! Every stage program takes the same arguments, `--config FILE --out DIR` and
 //! `--<input-stage> DIR` for each of [`Stage::inputs`] in order:
-//! - by default `sal <stage> ARGS`;
+//! - by default `sal <stage> ARGS`, run in the repository root (so `sal data`'s download
+//!   folder `artifacts/downloads/` does not depend on where `cargo xtask` was started);
 //! - when the config's `[external]` section names a command for the stage,
 //!   `<program> <leading args...> ARGS`, run in the config file's folder (so relative paths in
 //!   the command are relative to the config, like `data.dir`).
@@ -19,8 +20,13 @@ use crate::sal::describe;
 /// The program that runs one stage.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StageProgram {
-    /// `sal <stage> ...` with this `sal` executable.
-    Sal(PathBuf),
+    /// `sal <stage> ...` with this `sal` executable, run in `cwd` (the repository root).
+    Sal {
+        /// The `sal` executable.
+        program: PathBuf,
+        /// The repository root.
+        cwd: PathBuf,
+    },
     /// An `[external]` command (program and leading arguments), run in `cwd`.
     External {
         /// As written in the config.
@@ -36,6 +42,7 @@ impl StageProgram {
     pub fn for_stage(
         config: &Config,
         config_path: &Path,
+        root: &Path,
         stage: Stage,
         sal: impl FnOnce() -> anyhow::Result<PathBuf>,
     ) -> anyhow::Result<Self> {
@@ -44,7 +51,10 @@ impl StageProgram {
                 command: command.to_vec(),
                 cwd: config_dir(config_path),
             },
-            None => StageProgram::Sal(sal()?),
+            None => StageProgram::Sal {
+                program: sal()?,
+                cwd: root.to_path_buf(),
+            },
         })
     }
 
@@ -57,9 +67,9 @@ impl StageProgram {
         inputs: &[(Stage, PathBuf)],
     ) -> Command {
         let mut command = match self {
-            StageProgram::Sal(sal) => {
-                let mut command = Command::new(sal);
-                command.arg(stage.name());
+            StageProgram::Sal { program, cwd } => {
+                let mut command = Command::new(program);
+                command.arg(stage.name()).current_dir(cwd);
                 command
             }
             StageProgram::External { command: argv, cwd } => {
@@ -77,7 +87,7 @@ impl StageProgram {
     /// as a path must exist.
     pub fn check(&self, stage: Stage) -> anyhow::Result<()> {
         match self {
-            StageProgram::Sal(sal) => check_subcommand(sal, stage),
+            StageProgram::Sal { program, .. } => check_subcommand(program, stage),
             StageProgram::External { command, cwd } => {
                 let program = resolve_program(&command[0], cwd);
                 if program.components().count() > 1 && !program.is_file() {
@@ -94,7 +104,7 @@ impl StageProgram {
     /// For messages: `sal` or the external command line.
     pub fn describe(&self) -> String {
         match self {
-            StageProgram::Sal(sal) => sal.display().to_string(),
+            StageProgram::Sal { program, .. } => program.display().to_string(),
             StageProgram::External { command, .. } => format!("[external] {}", command.join(" ")),
         }
     }
@@ -195,7 +205,10 @@ mod tests {
             (Stage::Train, PathBuf::from("/a/t")),
             (Stage::Attribute, PathBuf::from("/a/s")),
         ];
-        let sal = StageProgram::Sal(PathBuf::from("/bin/sal"));
+        let sal = StageProgram::Sal {
+            program: PathBuf::from("/bin/sal"),
+            cwd: PathBuf::from("/repo"),
+        };
         let command = sal.command(
             Stage::Metrics,
             Path::new("/c.toml"),
@@ -216,6 +229,7 @@ mod tests {
         ];
         let expected: Vec<&str> = ["/bin/sal", "metrics"].into_iter().chain(tail).collect();
         assert_eq!(argv(&command), expected);
+        assert_eq!(command.get_current_dir(), Some(Path::new("/repo")));
 
         let external = StageProgram::External {
             command: vec!["./maps.sh".into(), "--fast".into()],
