@@ -27,6 +27,8 @@ struct Cli {
 enum Command {
     /// Print a config file as the stages see it (defaults filled in, validated).
     Config(cmd::config::Args),
+    /// Stage `data`: read and check the CIFAR-10 batches, split, write dataset.safetensors.
+    Data(cmd::data::Args),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
     logging::init(cli.verbose, cli.quiet);
     let result = match cli.command {
         Command::Config(args) => cmd::config::run(&args),
+        Command::Data(args) => cmd::data::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
