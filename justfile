@@ -1,0 +1,24 @@
+# sal: a thin menu over `cargo xtask` and `cargo test`. The commands themselves are in the README.
+
+_default:
+    @just --list -u
+
+# What CI runs: the test suite, then the pipeline end to end on configs/ci.toml (.ci/run).
+ready:
+    bash .ci/run
+
+# Run the pipeline, e.g. `just pipeline --config configs/ci.toml --until data`.
+pipeline *ARGS:
+    cargo xtask pipeline {{ARGS}}
+
+# Run every test (set SAL_CIFAR10_DIR first, see the README).
+test *ARGS:
+    cargo test --workspace {{ARGS}}
+
+# Model throughput as ratios to a matmul (`sal bench` in release).
+bench *ARGS:
+    cargo xtask bench {{ARGS}}
+
+# Each stage fresh / stale (and why) / missing for a config.
+status *ARGS:
+    cargo xtask status {{ARGS}}
