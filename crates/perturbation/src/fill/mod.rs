@@ -1,0 +1,136 @@
+//! Fills: what a perturbed pixel becomes.
+//!
+//! A fill gives, for each test image, a replacement image; perturbing pixel `p` sets its three
+//! channels to the replacement's. To add a fill: write `src/fill/<name>.rs` with a type
+//! implementing [`Fill`] and a `pub const INFO: FillInfo`, then add one line to [`FILLS`].
+
+pub mod mean;
+pub mod uniform;
+
+use crate::error::{check_len, PerturbationError, Result};
+use crate::layout::{Normalisation, IMAGE_VALUES};
+
+/// One test image as a fill sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct ImageRef<'a> {
+    /// Index of the image in the CIFAR-10 test set (seeds per-image randomness).
+    pub index: u32,
+    /// u8 `[3, 32, 32]`, NCHW.
+    pub pixels: &'a [u8],
+    /// f32 `[32, 32, 3]`, normalised NHWC (the model's input).
+    pub normalised: &'a [f32],
+}
+
+impl ImageRef<'_> {
+    /// Checks both buffers' lengths.
+    pub fn check(&self) -> Result<()> {
+        check_len("u8 image", self.pixels.len(), IMAGE_VALUES, "[3, 32, 32]")?;
+        check_len(
+            "normalised image",
+            self.normalised.len(),
+            IMAGE_VALUES,
+            "[32, 32, 3]",
+        )
+    }
+}
+
+/// A fill's replacement for one image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared {
+    /// f32 `[32, 32, 3]` normalised NHWC: the values a perturbed pixel takes.
+    pub replacement: Vec<f32>,
+    /// u8 `[3, 32, 32]`: the replacement as an image, for fills that store it in the artifact
+    /// (`fill_image.<name>`) so a curve can be audited; `None` for constant fills.
+    pub stored: Option<Vec<u8>>,
+}
+
+/// What every fill is built from.
+#[derive(Debug, Clone)]
+pub struct FillSetup {
+    /// The metrics seed (`[metrics] seed`).
+    pub seed: u64,
+    /// The model's input normalisation.
+    pub normalisation: Normalisation,
+}
+
+/// A perturbation value: the replacement image of each test image.
+pub trait Fill: Send + Sync + std::fmt::Debug {
+    /// The name used in configs and tensor names.
+    fn name(&self) -> &'static str;
+
+    /// Whether [`Prepared::stored`] is `Some` (the artifact then holds `fill_image.<name>`).
+    fn stores_image(&self) -> bool;
+
+    /// The replacement for one image. Must depend only on the image (its pixels and test-set
+    /// index) and the setup, never on the order in which images are processed.
+    fn prepare(&self, image: &ImageRef<'_>) -> Result<Prepared>;
+}
+
+/// What the registry knows about a fill.
+#[derive(Debug, Clone, Copy)]
+pub struct FillInfo {
+    /// The name used in configs and in tensor names.
+    pub name: &'static str,
+    /// One line for help texts and metadata.
+    pub summary: &'static str,
+    /// Builds the fill.
+    pub build: fn(&FillSetup) -> Box<dyn Fill>,
+}
+
+/// Every fill.
+pub const FILLS: &[FillInfo] = &[mean::INFO, uniform::INFO];
+
+/// The names of all registered fills.
+pub fn known_names() -> Vec<&'static str> {
+    FILLS.iter().map(|f| f.name).collect()
+}
+
+/// The fill of this name, or an error listing the known ones.
+pub fn find(name: &str) -> Result<&'static FillInfo> {
+    FILLS
+        .iter()
+        .find(|f| f.name == name)
+        .ok_or_else(|| PerturbationError::UnknownFill {
+            name: name.to_owned(),
+            known: known_names().join(", "),
+        })
+}
+
+/// Builds every named fill, in the given order; any unknown name is an error.
+pub fn build_all(names: &[String], setup: &FillSetup) -> Result<Vec<Box<dyn Fill>>> {
+    names
+        .iter()
+        .map(|n| find(n).map(|info| (info.build)(setup)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_fills_list_the_known_ones() {
+        let err = find("blur").unwrap_err().to_string();
+        for word in ["blur", "mean", "uniform"] {
+            assert!(err.contains(word), "{err}");
+        }
+        let setup = FillSetup {
+            seed: 0,
+            normalisation: Normalisation::from_fn(|_, v| f32::from(v)),
+        };
+        assert!(build_all(&["mean".to_owned(), "road".to_owned()], &setup).is_err());
+        let fills = build_all(&["uniform".to_owned(), "mean".to_owned()], &setup).unwrap();
+        assert_eq!(
+            fills.iter().map(|f| f.name()).collect::<Vec<_>>(),
+            ["uniform", "mean"]
+        );
+    }
+
+    #[test]
+    fn names_are_unique() {
+        let names = known_names();
+        for (i, n) in names.iter().enumerate() {
+            assert!(!names[..i].contains(n), "{n} registered twice");
+        }
+    }
+}
