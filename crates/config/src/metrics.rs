@@ -18,8 +18,13 @@ pub struct MetricsConfig {
     pub store_random_curves: bool,
     /// Seed of orderings' tie-breaking, random orderings, faithfulness pixels and fills.
     pub seed: u64,
-    /// Forward-pass batch size.
+    /// Forward-pass batch size: the perturbed inputs of one image are run through the model in
+    /// batches of at most this many (balanced, so no batch is much smaller than the others).
     pub batch_size: usize,
+    /// Images per checkpoint: after each chunk of this many images the stage writes the
+    /// chunk's results to `<out>/checkpoint/`, so a killed run resumes from the last chunk.
+    /// Results do not depend on it.
+    pub checkpoint_images: usize,
 }
 
 impl Default for MetricsConfig {
@@ -32,6 +37,7 @@ impl Default for MetricsConfig {
             store_random_curves: false,
             seed: 3,
             batch_size: 256,
+            checkpoint_images: 16,
         }
     }
 }
@@ -45,12 +51,39 @@ impl MetricsConfig {
         if !(2..=1024).contains(&self.faithfulness_pixels) {
             return Err(format!("faithfulness_pixels = {}: must be in 2..=1024", self.faithfulness_pixels));
         }
+        if self.random_orderings == 0 {
+            return Err("random_orderings = 0: the random baseline needs at least 1 ordering".to_owned());
+        }
         if self.fills.is_empty() {
             return Err("fills is empty: name at least one fill".to_owned());
+        }
+        if let Some(dup) = self.fills.iter().enumerate().find(|(i, f)| self.fills[..*i].contains(f)) {
+            return Err(format!("fills lists {:?} twice", dup.1));
         }
         if self.batch_size == 0 {
             return Err("batch_size = 0: must be at least 1".to_owned());
         }
+        if self.checkpoint_images == 0 {
+            return Err("checkpoint_images = 0: must be at least 1".to_owned());
+        }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_paper_protocol_and_bad_values_are_named() {
+        let d = MetricsConfig::default();
+        assert!(d.validate().is_ok());
+        assert_eq!((d.steps, d.random_orderings, d.faithfulness_pixels), (100, 100, 100));
+        let bad = MetricsConfig { fills: vec!["mean".into(), "mean".into()], ..MetricsConfig::default() };
+        assert!(bad.validate().unwrap_err().contains("mean"));
+        let bad = MetricsConfig { checkpoint_images: 0, ..MetricsConfig::default() };
+        assert!(bad.validate().unwrap_err().contains("checkpoint_images"));
+        let bad = MetricsConfig { random_orderings: 0, ..MetricsConfig::default() };
+        assert!(bad.validate().unwrap_err().contains("random_orderings"));
     }
 }
