@@ -3,8 +3,12 @@
 //! Each coder (image) ranks the same few units (saliency methods) by a score. Average ranks
 //! take only the values `1, 1.5, 2, ..., units`, so each rank is stored as a one-byte code
 //! `2 r - 2` and a resample's alpha needs only the per-unit counts of each code
-//! ([`crate::coincidence`]): `O(coders x units)` increments and a fixed `units x (2 units - 1)`
-//! table, never a per-resample copy of the data.
+//! ([`crate::coincidence`]), a fixed `units x (2 units - 1)` table, never a per-resample copy of
+//! the data. Coders that rank identically share a *pattern* (with 5 units there are at most a
+//! few hundred in practice): a resample counts how often each pattern is drawn (one increment
+//! per drawn coder) and then adds each drawn pattern's codes once, weighted.
+
+use std::collections::BTreeMap;
 
 use crate::alpha::Alpha;
 use crate::bootstrap::Bootstrap;
@@ -26,6 +30,10 @@ pub struct RankTable {
     units: usize,
     /// [coders, units]: `2 r - 2` for rank `r`, or `MISSING`.
     codes: Vec<u8>,
+    /// [patterns, units]: the distinct rows of `codes`, in order of first appearance.
+    patterns: Vec<u8>,
+    /// [coders]: the pattern of each coder.
+    pattern_of: Vec<u32>,
     /// The possible rank values `1, 1.5, ..., units`, indexed by code.
     values: Vec<f64>,
 }
@@ -45,6 +53,13 @@ impl RankTable {
         direction: Direction,
     ) -> Result<Self> {
         check_shape("scores [coders, units]", scores.len(), &[coders, units])?;
+        if units == 0 {
+            return Err(StatsError::Shape {
+                what: "scores [coders, units] need at least one unit".to_owned(),
+                len: scores.len(),
+                shape: vec![coders, units],
+            });
+        }
         if units > MAX_RANK_UNITS {
             return Err(StatsError::TooManyUnits {
                 units,
@@ -55,8 +70,8 @@ impl RankTable {
         let mut ranks = vec![0.0; units];
         let mut order = Vec::with_capacity(units);
         for (row, out) in scores
-            .chunks_exact(units.max(1))
-            .zip(codes.chunks_exact_mut(units.max(1)))
+            .chunks_exact(units)
+            .zip(codes.chunks_exact_mut(units))
         {
             average_ranks_into(row, direction, &mut ranks, &mut order);
             for (code, &r) in out.iter_mut().zip(&ranks) {
@@ -69,10 +84,13 @@ impl RankTable {
         let values = (0..(2 * units).saturating_sub(1))
             .map(|c| 1.0 + c as f64 / 2.0)
             .collect();
+        let (patterns, pattern_of) = distinct_rows(&codes, units);
         Ok(RankTable {
             coders,
             units,
             codes,
+            patterns,
+            pattern_of,
             values,
         })
     }
@@ -111,7 +129,7 @@ impl RankTable {
     pub fn mean_ranks(&self) -> Vec<f64> {
         let mut sums = vec![0.0; self.units];
         let mut counts = vec![0usize; self.units];
-        for row in self.codes.chunks_exact(self.units.max(1)) {
+        for row in self.codes.chunks_exact(self.units) {
             for (u, &c) in row.iter().enumerate() {
                 if c != MISSING {
                     sums[u] += self.values[c as usize];
@@ -131,12 +149,17 @@ impl RankTable {
     /// Returns [units].
     pub fn missing(&self) -> Vec<usize> {
         let mut missing = vec![0; self.units];
-        for row in self.codes.chunks_exact(self.units.max(1)) {
+        for row in self.codes.chunks_exact(self.units) {
             for (u, &c) in row.iter().enumerate() {
                 missing[u] += usize::from(c == MISSING);
             }
         }
         missing
+    }
+
+    /// Number of distinct rankings among the coders.
+    pub fn patterns(&self) -> usize {
+        self.patterns.len() / self.units
     }
 
     /// Krippendorff's alpha of the ranks (coders = rows, units = columns, ranks = values).
@@ -150,15 +173,21 @@ impl RankTable {
     /// # Shapes
     /// `rows`: [r] coder indices.
     pub fn alpha_of_rows(&self, rows: &[u32], level: Level, scratch: &mut RankScratch) -> Alpha {
-        let v = self.values.len();
-        scratch.counts.clear();
-        scratch.counts.resize(self.units * v, 0);
-        let units = self.units;
+        let (v, units) = (self.values.len(), self.units);
+        scratch.drawn.clear();
+        scratch.drawn.resize(self.patterns(), 0);
         for &r in rows {
-            let row = &self.codes[r as usize * units..(r as usize + 1) * units];
-            for (u, &c) in row.iter().enumerate() {
+            scratch.drawn[self.pattern_of[r as usize] as usize] += 1;
+        }
+        scratch.counts.clear();
+        scratch.counts.resize(units * v, 0);
+        for (pattern, &weight) in self.patterns.chunks_exact(units).zip(&scratch.drawn) {
+            if weight == 0 {
+                continue;
+            }
+            for (u, &c) in pattern.iter().enumerate() {
                 if c != MISSING {
-                    scratch.counts[u * v + c as usize] += 1;
+                    scratch.counts[u * v + c as usize] += weight;
                 }
             }
         }
@@ -186,8 +215,29 @@ impl RankTable {
 /// Reusable buffers of [`RankTable::alpha_of_rows`].
 #[derive(Debug, Default, Clone)]
 pub struct RankScratch {
+    drawn: Vec<u32>,
     counts: Vec<u32>,
     coincidence: CoincidenceScratch,
+}
+
+/// The distinct rows of a `[rows, width]` table in order of first appearance, and the index of
+/// each row's distinct row.
+///
+/// # Shapes
+/// `table`: [rows, width]; returns ([distinct, width], [rows]).
+fn distinct_rows(table: &[u8], width: usize) -> (Vec<u8>, Vec<u32>) {
+    let mut index: BTreeMap<&[u8], u32> = BTreeMap::new();
+    let mut distinct = Vec::new();
+    let mut of = Vec::with_capacity(table.len() / width);
+    for row in table.chunks_exact(width) {
+        let next = index.len() as u32;
+        let id = *index.entry(row).or_insert_with(|| {
+            distinct.extend_from_slice(row);
+            next
+        });
+        of.push(id);
+    }
+    (distinct, of)
 }
 
 #[cfg(test)]
@@ -206,6 +256,7 @@ mod tests {
         assert_eq!(&down.ranks()[..3], &[1.0, 3.0, 2.0]);
         assert_eq!(down.missing(), [0, 0, 1]);
         assert_eq!(down.mean_ranks()[..2], [1.25, 2.25]);
+        assert_eq!(down.patterns(), 2);
     }
 
     #[test]
