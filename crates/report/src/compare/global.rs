@@ -1,0 +1,420 @@
+//! Checks against the global scores of Figure 2 and the model's facts.
+
+use super::{join_words, Finding, Ours, Verdict};
+use crate::describe::Describe;
+use crate::load::metrics::{Metrics, Order};
+use crate::paper::PaperValues;
+use crate::render::num;
+
+/// How far our test accuracy may be from the paper's to count as comparable (3 points).
+const ACCURACY_TOLERANCE: f64 = 0.03;
+/// How far our share of very confident images may be from the paper's (10 points).
+const SHARE_TOLERANCE: f64 = 0.10;
+
+/// Methods of `metrics` ranked by adjusted AOPC at L_max, best first, with (mean, lo, hi).
+pub(crate) fn ranking(
+    metrics: &Metrics,
+    order: Order,
+    fill: &str,
+) -> Vec<(String, (f64, f64, f64))> {
+    let mut ranked: Vec<(String, (f64, f64, f64))> = metrics
+        .methods
+        .iter()
+        .filter_map(|m| {
+            let band = metrics.adjusted(m, order, fill)?;
+            let l = band.len() - 1;
+            Some((m.clone(), (band.centre[l], band.lo[l], band.hi[l])))
+        })
+        .collect();
+    ranked.sort_by(|a, b| {
+        let ord = a.1 .0.total_cmp(&b.1 .0);
+        if order == Order::Morf {
+            ord.reverse()
+        } else {
+            ord
+        }
+    });
+    ranked
+}
+
+fn ranking_text(paper: &PaperValues, ranked: &[(String, (f64, f64, f64))]) -> String {
+    ranked
+        .iter()
+        .map(|(m, (v, _, _))| format!("{} {}", paper.method_label(m), num(*v, 3)))
+        .collect::<Vec<_>>()
+        .join(" > ")
+}
+
+pub(super) fn findings(paper: &PaperValues, ours: Ours<'_>) -> Vec<Finding> {
+    let mut out = vec![accuracy(paper, ours)];
+    let metrics = ours.metrics;
+    let l = metrics.steps;
+    let claims = &paper.claims;
+
+    for (fill, best) in &claims.morf_best.data.by_fill {
+        let topic = format!("Best method under MoRF, {fill} fill");
+        let said = format!("{} is the top-ranked method", paper.method_label(best));
+        let ranked = ranking(metrics, Order::Morf, fill);
+        if ranked.is_empty() {
+            out.push(Finding::not_comparable(
+                format!("morf_best.{fill}"),
+                topic,
+                said,
+                format!("no {fill} fill in this run"),
+            ));
+            continue;
+        }
+        let ours_text = format!(
+            "AOPC_MoRF - random at L={l}: {}",
+            ranking_text(paper, &ranked)
+        );
+        out.push(Finding::new(
+            format!("morf_best.{fill}"),
+            topic,
+            said,
+            ours_text,
+            Verdict::from_bool(&ranked[0].0 == best),
+        ));
+    }
+
+    for (fill, expected) in &claims.morf_sensitivity_vs_deep_taylor.data.by_fill {
+        let id = format!("morf_sensitivity_vs_deep_taylor.{fill}");
+        let topic = format!("Sensitivity against deep Taylor under MoRF, {fill} fill");
+        let said = if expected == "indistinguishable" {
+            "indistinguishable".to_owned()
+        } else {
+            format!("{} ranked better", paper.method_label(expected))
+        };
+        let ranked = ranking(metrics, Order::Morf, fill);
+        let get = |m: &str| ranked.iter().find(|(name, _)| name == m).map(|(_, v)| *v);
+        let (Some(s), Some(d)) = (get("sensitivity"), get("deep_taylor")) else {
+            out.push(Finding::not_comparable(
+                id,
+                topic,
+                said,
+                "sensitivity or deep Taylor missing",
+            ));
+            continue;
+        };
+        let overlap = s.1 <= d.2 && d.1 <= s.2;
+        let higher = if s.0 > d.0 {
+            "sensitivity"
+        } else {
+            "deep_taylor"
+        };
+        let ours_text = format!(
+            "at L={l}: sensitivity {} ({}–{}), deep Taylor {} ({}–{}); 95% intervals {}",
+            num(s.0, 3),
+            num(s.1, 3),
+            num(s.2, 3),
+            num(d.0, 3),
+            num(d.1, 3),
+            num(d.2, 3),
+            if overlap { "overlap" } else { "are disjoint" }
+        );
+        let ok = if expected == "indistinguishable" {
+            overlap
+        } else {
+            higher == expected
+        };
+        out.push(Finding::new(
+            id,
+            topic,
+            said,
+            ours_text,
+            Verdict::from_bool(ok),
+        ));
+    }
+
+    let lerf = &claims.lerf_order.data;
+    let lerf_said = format!(
+        "{} best, {} third, {} last",
+        join_words(
+            &lerf
+                .best_two
+                .iter()
+                .map(|m| paper.method_label(m))
+                .collect::<Vec<_>>()
+        ),
+        paper.method_label(&lerf.third),
+        paper.method_label(&lerf.last)
+    );
+    let mut orders = Vec::new();
+    for fill in &metrics.fills {
+        let ranked = ranking(metrics, Order::Lerf, fill);
+        let names: Vec<String> = ranked.iter().map(|(m, _)| m.clone()).collect();
+        let needed = lerf.best_two.iter().chain([&lerf.third, &lerf.last]);
+        let id = format!("lerf_order.{fill}");
+        let topic = format!("LeRF ranking, {fill} fill");
+        if needed.clone().any(|m| !names.contains(m)) {
+            out.push(Finding::not_comparable(
+                id,
+                topic,
+                lerf_said.clone(),
+                "a method the paper ranks is missing",
+            ));
+            continue;
+        }
+        let best_two_ok = names.len() >= 2 && lerf.best_two.iter().all(|m| names[..2].contains(m));
+        let third_ok = names.get(2) == Some(&lerf.third);
+        let last_ok = names.last() == Some(&lerf.last);
+        let parts = [
+            ("best two", best_two_ok),
+            ("third", third_ok),
+            ("last", last_ok),
+        ];
+        let detail = parts
+            .iter()
+            .map(|(p, ok)| format!("{p} {}", if *ok { "as in the paper" } else { "differ" }))
+            .collect::<Vec<_>>();
+        let ours_text = format!(
+            "AOPC_LeRF - random at L={l} (lower is better): {}; {}",
+            ranking_text(paper, &ranked),
+            detail.join(", ")
+        );
+        out.push(Finding::new(
+            id,
+            topic,
+            lerf_said.clone(),
+            ours_text,
+            Verdict::from_bool(best_two_ok && third_ok && last_ok),
+        ));
+        orders.push((fill.clone(), names));
+    }
+    if lerf.consistent_between_fills && orders.len() >= 2 {
+        let same = orders.windows(2).all(|w| w[0].1 == w[1].1);
+        let ours_text = if same {
+            "the LeRF ranking is the same for every fill".to_owned()
+        } else {
+            let per: Vec<String> = orders
+                .iter()
+                .map(|(f, names)| {
+                    format!(
+                        "{f}: {}",
+                        names
+                            .iter()
+                            .map(|m| paper.method_label(m))
+                            .collect::<Vec<_>>()
+                            .join(" > ")
+                    )
+                })
+                .collect();
+            format!(
+                "the LeRF rankings differ between fills ({})",
+                per.join("; ")
+            )
+        };
+        out.push(Finding::new(
+            "lerf_order.consistent",
+            "LeRF ranking consistent between fills",
+            "ranked consistently between mean and random RGB perturbation",
+            ours_text,
+            Verdict::from_bool(same),
+        ));
+    }
+
+    let worse = &claims.lerf_worse_than_random.data.methods;
+    for fill in &metrics.fills {
+        let said = format!(
+            "{} perform worse than random under LeRF",
+            join_words(
+                &worse
+                    .iter()
+                    .map(|m| paper.method_label(m))
+                    .collect::<Vec<_>>()
+            )
+        );
+        let ranked = ranking(metrics, Order::Lerf, fill);
+        let values: Vec<(String, f64)> = worse
+            .iter()
+            .filter_map(|m| {
+                ranked
+                    .iter()
+                    .find(|(n, _)| n == m)
+                    .map(|(n, v)| (n.clone(), v.0))
+            })
+            .collect();
+        let id = format!("lerf_worse_than_random.{fill}");
+        let topic =
+            format!("Methods with negative relevance worse than random under LeRF, {fill} fill");
+        if values.len() != worse.len() {
+            out.push(Finding::not_comparable(
+                id,
+                topic,
+                said,
+                "a method the claim names is missing",
+            ));
+            continue;
+        }
+        let ours_text = format!(
+            "AOPC_LeRF - random at L={l}: {} (positive = worse than random)",
+            values
+                .iter()
+                .map(|(m, v)| format!("{} {}", paper.method_label(m), num(*v, 3)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        out.push(Finding::new(
+            id,
+            topic,
+            said,
+            ours_text,
+            Verdict::from_bool(values.iter().all(|(_, v)| *v > 0.0)),
+        ));
+    }
+
+    out.push(random_fill_helps(paper, metrics));
+    out.push(faithfulness_lowest(paper, metrics));
+    out.push(confidence_share(paper, ours));
+    out
+}
+
+fn accuracy(paper: &PaperValues, ours: Ours<'_>) -> Finding {
+    let claim = &paper.claims.test_accuracy;
+    let said = format!("test accuracy {}%", num(claim.data.value * 100.0, 1));
+    match ours.train.test_accuracy() {
+        None => Finding::not_comparable(
+            "test_accuracy",
+            "Test accuracy",
+            said,
+            "model.safetensors records no test_accuracy",
+        ),
+        Some(acc) => Finding::new(
+            "test_accuracy",
+            "Test accuracy",
+            said,
+            format!(
+                "test accuracy {}% (comparable if within {} points)",
+                num(acc * 100.0, 1),
+                num(ACCURACY_TOLERANCE * 100.0, 0)
+            ),
+            Verdict::from_bool((acc - claim.data.value).abs() <= ACCURACY_TOLERANCE),
+        ),
+    }
+}
+
+fn random_fill_helps(paper: &PaperValues, metrics: &Metrics) -> Finding {
+    let methods = &paper.claims.random_fill_helps_edge_like_morf.data.methods;
+    let topic = "Random RGB fill gives edge-like methods better AOPC_MoRF";
+    let said = format!(
+        "{}: AOPC_MoRF better with random RGB than with mean perturbation",
+        join_words(
+            &methods
+                .iter()
+                .map(|m| paper.method_label(m))
+                .collect::<Vec<_>>()
+        )
+    );
+    let end = |m: &str, fill: &str| {
+        metrics
+            .adjusted(m, Order::Morf, fill)
+            .map(|b| b.centre[b.len() - 1])
+    };
+    let mut parts = Vec::new();
+    let mut ok = true;
+    for m in methods {
+        let (Some(mean), Some(uniform)) = (end(m, "mean"), end(m, "uniform")) else {
+            return Finding::not_comparable(
+                "random_fill_helps_edge_like_morf",
+                topic,
+                said,
+                "needs both fills and both methods",
+            );
+        };
+        ok &= uniform > mean;
+        parts.push(format!(
+            "{}: uniform {} vs mean {}",
+            paper.method_label(m),
+            num(uniform, 3),
+            num(mean, 3)
+        ));
+    }
+    let ours_text = format!(
+        "AOPC_MoRF - random at L={}: {}",
+        metrics.steps,
+        parts.join("; ")
+    );
+    Finding::new(
+        "random_fill_helps_edge_like_morf",
+        topic,
+        said,
+        ours_text,
+        Verdict::from_bool(ok),
+    )
+}
+
+fn faithfulness_lowest(paper: &PaperValues, metrics: &Metrics) -> Finding {
+    let expected = &paper.claims.faithfulness_lowest.data.method;
+    let topic = "Lowest mean faithfulness";
+    let said = format!(
+        "{} consistently the lowest mean F",
+        paper.method_label(expected)
+    );
+    if !metrics.methods.contains(expected) {
+        return Finding::not_comparable(
+            "faithfulness_lowest",
+            topic,
+            said,
+            format!("{expected} not evaluated"),
+        );
+    }
+    let mut parts = Vec::new();
+    let mut ok = true;
+    for fill in &metrics.fills {
+        let lowest = metrics
+            .methods
+            .iter()
+            .filter_map(|m| {
+                Some((
+                    m,
+                    Describe::of(metrics.faithfulness.get(&(m.clone(), fill.clone()))?)?.mean,
+                ))
+            })
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((m, v)) = lowest {
+            ok &= m == expected;
+            parts.push(format!(
+                "{fill} fill: {} ({})",
+                paper.method_label(m),
+                num(v, 3)
+            ));
+        }
+    }
+    Finding::new(
+        "faithfulness_lowest",
+        topic,
+        said,
+        format!("lowest mean F: {}", parts.join("; ")),
+        Verdict::from_bool(ok),
+    )
+}
+
+fn confidence_share(paper: &PaperValues, ours: Ours<'_>) -> Finding {
+    let claim = &paper.claims.high_confidence_share.data;
+    let topic = format!(
+        "Share of images classified with confidence >= {}",
+        claim.threshold
+    );
+    let said = format!("{}% of the test images", num(claim.value * 100.0, 0));
+    let conf = &ours.saliency.confidence;
+    if conf.is_empty() {
+        return Finding::not_comparable("high_confidence_share", topic, said, "no evaluated image");
+    }
+    let share = conf
+        .iter()
+        .filter(|&&c| f64::from(c) >= claim.threshold)
+        .count() as f64
+        / conf.len() as f64;
+    Finding::new(
+        "high_confidence_share",
+        topic,
+        said,
+        format!(
+            "{}% of the {} evaluated images (comparable if within {} points)",
+            num(share * 100.0, 1),
+            conf.len(),
+            num(SHARE_TOLERANCE * 100.0, 0)
+        ),
+        Verdict::from_bool((share - claim.value).abs() <= SHARE_TOLERANCE),
+    )
+}

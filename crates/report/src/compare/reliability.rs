@@ -1,0 +1,333 @@
+//! Checks against Table 1 (alpha), the inter-method correlations and Table 2.
+
+use super::{Finding, Verdict};
+use crate::load::stats::{Stats, Variant};
+use crate::paper::{Metric, PaperValues};
+use crate::render::num;
+use crate::tables::{table2_ours, table2_steps};
+
+pub(super) fn findings(paper: &PaperValues, stats: &Stats) -> Vec<Finding> {
+    let mut out = vec![
+        alpha_threshold(paper, stats),
+        edge_raises_alpha(paper, stats),
+        random_fill_lowers_alpha(paper, stats),
+    ];
+    out.push(inter_method(paper, stats));
+    out.extend(table2_signs(paper, stats));
+    out.push(table2_fill_pair_highest(paper, stats));
+    out
+}
+
+fn alpha_threshold(paper: &PaperValues, stats: &Stats) -> Finding {
+    let claim = &paper.claims.alpha_threshold.data;
+    let topic = format!("Krippendorff's alpha below {} everywhere", claim.value);
+    let said = format!(
+        "every alpha < {}; the largest is {}",
+        claim.value,
+        num(claim.largest, 2)
+    );
+    let Some(max) = stats
+        .alpha
+        .iter()
+        .max_by(|a, b| a.alpha.value.total_cmp(&b.alpha.value))
+    else {
+        return Finding::not_comparable(
+            "alpha_threshold",
+            topic,
+            said,
+            "stats.json holds no alpha",
+        );
+    };
+    let edge = if max.with_edge {
+        "with edge"
+    } else {
+        "without edge"
+    };
+    let ours = format!(
+        "the largest of {} alphas is {} ({}, {edge})",
+        stats.alpha.len(),
+        num(max.alpha.value, 2),
+        max.variant.label()
+    );
+    Finding::new(
+        "alpha_threshold",
+        topic,
+        said,
+        ours,
+        Verdict::from_bool(max.alpha.value < claim.value),
+    )
+}
+
+/// (cells where `first` > `second`, comparable cells) over pairs of Table 1 cells.
+fn count_higher(pairs: impl Iterator<Item = (f64, f64)>) -> (usize, usize) {
+    pairs.fold((0, 0), |(higher, n), (a, b)| {
+        (higher + usize::from(a > b), n + 1)
+    })
+}
+
+fn majority_verdict(paper: (usize, usize), ours: (usize, usize)) -> Verdict {
+    if ours.1 == 0 {
+        Verdict::NotComparable
+    } else {
+        Verdict::from_bool((2 * paper.0 > paper.1) == (2 * ours.0 > ours.1))
+    }
+}
+
+fn edge_raises_alpha(paper: &PaperValues, stats: &Stats) -> Finding {
+    let cols = &paper.table1.columns;
+    let paper_pairs = paper.table1.rows.iter().flat_map(|row| {
+        cols.iter()
+            .enumerate()
+            .filter(|(_, c)| c.with_edge)
+            .filter_map(move |(i, c)| {
+                let j = cols.iter().position(|d| !d.with_edge && d.fill == c.fill)?;
+                Some((row.cells[i][0], row.cells[j][0]))
+            })
+    });
+    let p = count_higher(paper_pairs);
+    let ours_pairs = stats
+        .alpha
+        .iter()
+        .filter(|a| a.with_edge)
+        .filter_map(|a| Some((a.alpha.value, stats.alpha(&a.variant, false)?.value)));
+    let o = count_higher(ours_pairs);
+    let said = format!(
+        "including edge detection gives higher alpha (in {} of the table's {} pairs of cells)",
+        p.0, p.1
+    );
+    let ours = format!(
+        "higher with edge detection in {} of {} pairs of cells",
+        o.0, o.1
+    );
+    Finding::new(
+        "edge_raises_alpha",
+        "Including edge detection raises alpha",
+        said,
+        ours,
+        majority_verdict(p, o),
+    )
+}
+
+fn random_fill_lowers_alpha(paper: &PaperValues, stats: &Stats) -> Finding {
+    let metrics = &paper.claims.random_fill_lowers_alpha.data.metrics;
+    let cols = &paper.table1.columns;
+    let paper_pairs = paper
+        .table1
+        .rows
+        .iter()
+        .filter(|r| metrics.contains(&r.metric))
+        .flat_map(|row| {
+            cols.iter()
+                .enumerate()
+                .filter(|(_, c)| c.fill == "mean")
+                .filter_map(move |(i, c)| {
+                    let j = cols
+                        .iter()
+                        .position(|d| d.fill == "uniform" && d.with_edge == c.with_edge)?;
+                    Some((row.cells[i][0], row.cells[j][0]))
+                })
+        });
+    let p = count_higher(paper_pairs);
+    let ours_pairs = stats
+        .alpha
+        .iter()
+        .filter(|a| a.variant.fill == "mean" && metrics.contains(&a.variant.metric))
+        .filter_map(|a| {
+            let uniform = Variant {
+                fill: "uniform".to_owned(),
+                ..a.variant.clone()
+            };
+            Some((a.alpha.value, stats.alpha(&uniform, a.with_edge)?.value))
+        });
+    let o = count_higher(ours_pairs);
+    let names: Vec<&str> = metrics.iter().map(|m| m.label()).collect();
+    let said = format!(
+        "random RGB perturbation reduces alpha for {} (lower in {} of the table's {} pairs)",
+        names.join(" and "),
+        p.0,
+        p.1
+    );
+    let ours = format!(
+        "alpha lower with the uniform fill in {} of {} pairs",
+        o.0, o.1
+    );
+    Finding::new(
+        "random_fill_lowers_alpha",
+        "Random RGB fill lowers alpha (F, AOPC_MoRF)",
+        said,
+        ours,
+        majority_verdict(p, o),
+    )
+}
+
+fn inter_method(paper: &PaperValues, stats: &Stats) -> Finding {
+    let claim = &paper.claims.inter_method.data;
+    let topic = "Inter-method reliability: AOPC_MoRF highest, F lowest (without edge)";
+    let said = format!(
+        "highest {} ({}), lowest {} ({})",
+        num(claim.highest.value, 2),
+        claim.highest.metric.label(),
+        num(claim.lowest.value, 2),
+        claim.lowest.metric.label()
+    );
+    let without: Vec<_> = stats.inter_method.iter().filter(|e| !e.with_edge).collect();
+    let max = without
+        .iter()
+        .max_by(|a, b| a.rho.value.total_cmp(&b.rho.value));
+    let min = without
+        .iter()
+        .min_by(|a, b| a.rho.value.total_cmp(&b.rho.value));
+    let (Some(max), Some(min)) = (max, min) else {
+        return Finding::not_comparable(
+            "inter_method",
+            topic,
+            said,
+            "stats.json holds no inter-method correlations without edge",
+        );
+    };
+    let ours = format!(
+        "highest {} ({}), lowest {} ({})",
+        num(max.rho.value, 2),
+        max.variant.label(),
+        num(min.rho.value, 2),
+        min.variant.label()
+    );
+    let ok =
+        max.variant.metric == claim.highest.metric && min.variant.metric == claim.lowest.metric;
+    Finding::new("inter_method", topic, said, ours, Verdict::from_bool(ok))
+}
+
+/// Per Table 2 row: do our correlations have the paper's signs?
+fn table2_signs(paper: &PaperValues, stats: &Stats) -> Vec<Finding> {
+    let steps = table2_steps(paper, stats);
+    paper
+        .table2
+        .rows
+        .iter()
+        .map(|row| {
+            let id = format!("table2_sign.{}", row.id);
+            let topic = format!("Sign of rho, {}", row.label);
+            let pairs: Vec<(&String, f64, Option<f64>)> = paper
+                .table2
+                .columns
+                .iter()
+                .zip(&row.values)
+                .map(|(m, &p)| (m, p, table2_ours(stats, row, m, steps)))
+                .collect();
+            let said = pairs
+                .iter()
+                .map(|(m, p, _)| format!("{} {}", paper.method_label(m), num(*p, 2)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let signed: Vec<(f64, f64)> = pairs
+                .iter()
+                .filter(|(_, p, _)| *p != 0.0)
+                .filter_map(|(_, p, o)| Some((*p, (*o)?)))
+                .collect();
+            if signed.is_empty() {
+                return Finding::not_comparable(
+                    id,
+                    topic,
+                    said,
+                    "stats.json holds none of this row's correlations",
+                );
+            }
+            let same = signed
+                .iter()
+                .filter(|(p, o)| p.signum() == o.signum() && *o != 0.0)
+                .count();
+            let ours = format!(
+                "{}; same sign as the paper for {same} of {} methods",
+                pairs
+                    .iter()
+                    .filter_map(|(m, _, o)| Some(format!(
+                        "{} {}",
+                        paper.method_label(m),
+                        num((*o)?, 2)
+                    )))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                signed.len()
+            );
+            Finding::new(
+                id,
+                topic,
+                said,
+                ours,
+                Verdict::from_bool(same == signed.len()),
+            )
+        })
+        .collect()
+}
+
+/// "The most consistent correlations across methods are between AOPC_MoRF applied with random
+/// RGB versus mean perturbation": for each method, is that row the highest of Table 2?
+fn table2_fill_pair_highest(paper: &PaperValues, stats: &Stats) -> Finding {
+    let topic = "Table 2: AOPC_MoRF random-vs-mean fill is the highest correlation";
+    let steps = table2_steps(paper, stats);
+    let Some(target) = paper
+        .table2
+        .rows
+        .iter()
+        .position(|r| r.x.metric == Metric::Morf && r.y.metric == Metric::Morf)
+    else {
+        return Finding::not_comparable(
+            "table2_fill_pair_highest",
+            topic,
+            "",
+            "the paper's table has no such row",
+        );
+    };
+    let is_highest = |values: &[Option<f64>]| -> Option<bool> {
+        let t = values[target]?;
+        Some(values.iter().flatten().all(|&v| t >= v))
+    };
+    let (mut paper_yes, mut ours_yes, mut ours_n) = (0, 0, 0);
+    for (c, method) in paper.table2.columns.iter().enumerate() {
+        let paper_col: Vec<Option<f64>> = paper
+            .table2
+            .rows
+            .iter()
+            .map(|r| Some(r.values[c]))
+            .collect();
+        paper_yes += usize::from(is_highest(&paper_col) == Some(true));
+        let ours_col: Vec<Option<f64>> = paper
+            .table2
+            .rows
+            .iter()
+            .map(|r| table2_ours(stats, r, method, steps))
+            .collect();
+        if let Some(yes) = is_highest(&ours_col) {
+            ours_n += 1;
+            ours_yes += usize::from(yes);
+        }
+    }
+    let n = paper.table2.columns.len();
+    let row = &paper.table2.rows[target].values;
+    let (lo, hi) = row
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    let said = format!(
+        "the highest (or tied) correlation for {paper_yes} of {n} methods (rho {} to {})",
+        num(lo, 2),
+        num(hi, 2)
+    );
+    if ours_n == 0 {
+        return Finding::not_comparable(
+            "table2_fill_pair_highest",
+            topic,
+            said,
+            "stats.json lacks this row",
+        );
+    }
+    let ours = format!("the highest for {ours_yes} of {ours_n} methods");
+    Finding::new(
+        "table2_fill_pair_highest",
+        topic,
+        said,
+        ours,
+        majority_verdict((paper_yes, n), (ours_yes, ours_n)),
+    )
+}

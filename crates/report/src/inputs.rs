@@ -1,0 +1,68 @@
+//! The stage folders the report reads.
+
+use std::path::{Path, PathBuf};
+
+use sal_artifact::Kind;
+use sal_config::Stage;
+
+/// The artifact folders of the five stages before `report` (what `sal report` gets as
+/// `--data DIR --train DIR --attribute DIR --metrics DIR --stats DIR`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportInputs {
+    /// Holds `dataset.safetensors`.
+    pub data: PathBuf,
+    /// Holds `model.safetensors` and `training_log.safetensors`.
+    pub train: PathBuf,
+    /// Holds `saliency.safetensors`.
+    pub attribute: PathBuf,
+    /// Holds `metrics.safetensors`.
+    pub metrics: PathBuf,
+    /// Holds `stats.json` and `stats.safetensors`.
+    pub stats: PathBuf,
+}
+
+/// The file name of the stats stage's JSON summary.
+pub const STATS_JSON: &str = "stats.json";
+
+impl ReportInputs {
+    /// Every input stage with its folder, in pipeline order.
+    pub fn stages(&self) -> [(Stage, &Path); 5] {
+        [
+            (Stage::Data, &self.data),
+            (Stage::Train, &self.train),
+            (Stage::Attribute, &self.attribute),
+            (Stage::Metrics, &self.metrics),
+            (Stage::Stats, &self.stats),
+        ]
+    }
+
+    /// `<data>/dataset.safetensors`
+    pub fn dataset(&self) -> PathBuf {
+        self.data.join(Kind::Dataset.file_name())
+    }
+
+    /// `<train>/model.safetensors`
+    pub fn model(&self) -> PathBuf {
+        self.train.join(Kind::Model.file_name())
+    }
+
+    /// `<train>/training_log.safetensors`
+    pub fn training_log(&self) -> PathBuf {
+        self.train.join(Kind::TrainingLog.file_name())
+    }
+
+    /// `<attribute>/saliency.safetensors`
+    pub fn saliency(&self) -> PathBuf {
+        self.attribute.join(Kind::Saliency.file_name())
+    }
+
+    /// `<metrics>/metrics.safetensors`
+    pub fn metrics(&self) -> PathBuf {
+        self.metrics.join(Kind::Metrics.file_name())
+    }
+
+    /// `<stats>/stats.json`
+    pub fn stats_json(&self) -> PathBuf {
+        self.stats.join(STATS_JSON)
+    }
+}

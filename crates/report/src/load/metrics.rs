@@ -1,0 +1,183 @@
+//! What the report takes from `metrics.safetensors`: AOPC against L per method, order and fill,
+//! the random baseline, and the per-image faithfulness.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use sal_artifact::{names::metrics as names, Artifact, Kind};
+
+use crate::aopc::{mean_aopc, random_band, Band, Z95};
+use crate::error::{ReportError, Result};
+use crate::load::saliency::order_by_preference;
+
+/// A pixel order of the AOPC curves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Order {
+    /// Most relevant first (higher AOPC is better).
+    Morf,
+    /// Least relevant first (lower AOPC is better).
+    Lerf,
+}
+
+impl Order {
+    /// Both orders, MoRF first as in the paper's Figure 2a.
+    pub const ALL: [Order; 2] = [Order::Morf, Order::Lerf];
+
+    /// The name used in tensor names: `morf` or `lerf`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Order::Morf => "morf",
+            Order::Lerf => "lerf",
+        }
+    }
+
+    /// The paper's spelling: `MoRF` or `LeRF`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Order::Morf => "MoRF",
+            Order::Lerf => "LeRF",
+        }
+    }
+}
+
+/// The metrics artifact, summarised for the figures.
+#[derive(Debug)]
+pub struct Metrics {
+    /// The file read.
+    pub path: PathBuf,
+    /// L_max: perturbation steps per curve.
+    pub steps: usize,
+    /// Fills, in the order of the config's `metrics.fills`, then alphabetical.
+    pub fills: Vec<String>,
+    /// Methods (as in the saliency artifact).
+    pub methods: Vec<String>,
+    /// Mean AOPC_L over images with its 95% normal interval, per (method, order, fill).
+    pub aopc: BTreeMap<(String, Order, String), Band>,
+    /// Mean AOPC_L of the random baseline (`curve.random_mean.<fill>`), with its normal interval.
+    pub random_mean: BTreeMap<String, Band>,
+    /// The random baseline's 2.5/97.5 percentiles over orderings (`aopc.random.<fill>`).
+    pub random_orderings: BTreeMap<String, Band>,
+    /// Number of random orderings R per fill.
+    pub orderings: BTreeMap<String, usize>,
+    /// Per-image faithfulness F per (method, fill); NaN where the correlation is undefined.
+    pub faithfulness: BTreeMap<(String, String), Vec<f32>>,
+}
+
+impl Metrics {
+    /// Reads `metrics.safetensors` for `methods`, checking that its images are `image_index`
+    /// (those of the saliency artifact, in the same order). Fills are every
+    /// `curve.random_mean.<fill>`, ordered as in `preferred_fills`.
+    pub fn load(
+        path: &Path,
+        methods: &[String],
+        image_index: &[u32],
+        preferred_fills: &[String],
+    ) -> Result<Self> {
+        let artifact = Artifact::open(path, Kind::Metrics)?;
+        let n = image_index.len();
+        let own_index = artifact.read_dims::<u32>(names::IMAGE_INDEX, &[None])?.1;
+        if own_index != image_index {
+            return Err(ReportError::Inconsistent {
+                path: path.to_owned(),
+                message: format!(
+                    "`{}` holds {} images that are not those of the saliency artifact ({} images), in the same order",
+                    names::IMAGE_INDEX,
+                    own_index.len(),
+                    n
+                ),
+            });
+        }
+        let prefix = names::random_mean_curve("");
+        let found: Vec<String> = artifact
+            .names()
+            .filter_map(|name| name.strip_prefix(&prefix))
+            .map(str::to_owned)
+            .collect();
+        let fills = order_by_preference(found, preferred_fills);
+        if fills.is_empty() {
+            return Err(ReportError::Missing {
+                path: path.to_owned(),
+                message: format!(
+                    "no random baseline (no tensor named `{prefix}<fill>`), so no fill to report"
+                ),
+            });
+        }
+        let (shape, _) =
+            artifact.read_dims::<f32>(&names::random_mean_curve(&fills[0]), &[Some(n), None])?;
+        let width = shape[1];
+        if width < 2 {
+            return Err(ReportError::Inconsistent {
+                path: path.to_owned(),
+                message: format!(
+                    "curves have {width} points; AOPC needs at least one perturbation step"
+                ),
+            });
+        }
+        let mut metrics = Metrics {
+            path: path.to_owned(),
+            steps: width - 1,
+            fills: fills.clone(),
+            methods: methods.to_vec(),
+            aopc: BTreeMap::new(),
+            random_mean: BTreeMap::new(),
+            random_orderings: BTreeMap::new(),
+            orderings: BTreeMap::new(),
+            faithfulness: BTreeMap::new(),
+        };
+        for fill in &fills {
+            for method in methods {
+                for order in Order::ALL {
+                    let name = names::curve(method, order.name(), fill);
+                    let curves = artifact.read_finite::<f32>(&name, &[n, width])?;
+                    metrics.aopc.insert(
+                        (method.clone(), order, fill.clone()),
+                        mean_aopc(&curves, n, width, Z95),
+                    );
+                }
+                let name = names::faithfulness(method, fill);
+                metrics.faithfulness.insert(
+                    (method.clone(), fill.clone()),
+                    artifact.read::<f32>(&name, &[n])?,
+                );
+            }
+            let curves =
+                artifact.read_finite::<f32>(&names::random_mean_curve(fill), &[n, width])?;
+            metrics
+                .random_mean
+                .insert(fill.clone(), mean_aopc(&curves, n, width, Z95));
+            let (shape, per_ordering) =
+                artifact.read_dims::<f32>(&names::random_aopc(fill), &[None, Some(width)])?;
+            artifact.check_finite(&names::random_aopc(fill), &per_ordering)?;
+            if shape[0] == 0 {
+                return Err(ReportError::Inconsistent {
+                    path: path.to_owned(),
+                    message: format!("`{}` holds no ordering", names::random_aopc(fill)),
+                });
+            }
+            metrics.orderings.insert(fill.clone(), shape[0]);
+            metrics.random_orderings.insert(
+                fill.clone(),
+                random_band(&per_ordering, shape[0], width, 0.025, 0.975),
+            );
+        }
+        Ok(metrics)
+    }
+
+    /// Mean AOPC_L of `method` minus the random baseline's mean AOPC_L, with the method's interval
+    /// shifted by the same amount (the paper's Figure 2a).
+    pub fn adjusted(&self, method: &str, order: Order, fill: &str) -> Option<Band> {
+        let band = self
+            .aopc
+            .get(&(method.to_owned(), order, fill.to_owned()))?;
+        Some(band.minus(&self.random_mean.get(fill)?.centre))
+    }
+
+    /// The random baseline's percentile band minus its own mean (centred on 0).
+    pub fn random_adjusted(&self, fill: &str) -> Option<Band> {
+        Some(
+            self.random_orderings
+                .get(fill)?
+                .minus(&self.random_mean.get(fill)?.centre),
+        )
+    }
+}

@@ -1,0 +1,58 @@
+//! The report's sections, each appended to the document from the loaded inputs.
+
+pub mod breakdowns;
+pub mod comparison;
+pub mod header;
+pub mod reliability;
+pub mod results;
+
+use sal_config::Config;
+
+use crate::compare::Finding;
+use crate::examples::Picks;
+use crate::figures::font::TextSupport;
+use crate::load::dataset::DatasetInfo;
+use crate::load::metrics::Metrics;
+use crate::load::provenance::StageRecord;
+use crate::load::saliency::Saliency;
+use crate::load::stats::Stats;
+use crate::load::train::TrainInfo;
+use crate::paper::PaperValues;
+
+/// Everything a section may show.
+#[derive(Debug)]
+pub struct Context<'a> {
+    /// The config the report was run with.
+    pub config: &'a Config,
+    /// The paper's values.
+    pub paper: &'a PaperValues,
+    /// Dataset facts.
+    pub dataset: &'a DatasetInfo,
+    /// Model facts and training log.
+    pub train: &'a TrainInfo,
+    /// Evaluated images and maps.
+    pub saliency: &'a Saliency,
+    /// AOPC and F summaries.
+    pub metrics: &'a Metrics,
+    /// Reliability statistics.
+    pub stats: &'a Stats,
+    /// Cache keys and wall times of the input stages.
+    pub records: &'a [StageRecord],
+    /// Figure 1's images.
+    pub picks: &'a Picks,
+    /// The comparison with the paper.
+    pub findings: &'a [Finding],
+    /// Whether figures have text.
+    pub text: &'a TextSupport,
+}
+
+impl Context<'_> {
+    /// The display names of the methods, in method order.
+    pub fn method_labels(&self) -> Vec<String> {
+        self.metrics
+            .methods
+            .iter()
+            .map(|m| self.paper.method_label(m))
+            .collect()
+    }
+}

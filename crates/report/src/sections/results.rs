@@ -1,0 +1,164 @@
+//! Figure 1, Figure 2a, Figure 2b and the global scores behind them.
+
+use super::Context;
+use crate::describe::Describe;
+use crate::load::metrics::Order;
+use crate::render::{num, Document, Table, NONE};
+
+/// Figure 1's section.
+pub fn figure1(doc: &mut Document, cx: &Context<'_>) {
+    doc.heading(2, "Figure 1: example saliency maps");
+    let picks = cx.picks;
+    let min = cx.config.report.figure1_min_confidence;
+    if picks.picks.is_empty() {
+        doc.paragraph(format!(
+            "No figure: none of the classes {:?} has a correctly classified image among the evaluated ones.",
+            cx.config.report.figure1_classes
+        ));
+        return;
+    }
+    let rows: Vec<String> = picks
+        .picks
+        .iter()
+        .map(|p| {
+            let how = if p.confident {
+                format!("first with confidence >= {min}")
+            } else {
+                format!("none reaches {min}: the most confident")
+            };
+            format!(
+                "{} (test image {}, confidence {}, {how})",
+                p.class_name,
+                p.image_index,
+                num(f64::from(p.confidence), 4)
+            )
+        })
+        .collect();
+    let mut caption = format!(
+        "Saliency maps of the {} methods plus the image, for one correctly classified evaluated image per class, top to bottom: {}. Positive relevance red, negative blue; each map is normalised by its maximum absolute value. Paper: dog, frog, horse, ship, truck, all classified with confidence >= 0.99.",
+        cx.metrics.methods.len(),
+        rows.join("; ")
+    );
+    if !picks.absent.is_empty() {
+        caption.push_str(&format!(
+            " No correctly classified evaluated image for: {}.",
+            picks.absent.join(", ")
+        ));
+    }
+    if !picks.unknown.is_empty() {
+        caption.push_str(&format!(
+            " Not a class of the dataset: {}.",
+            picks.unknown.join(", ")
+        ));
+    }
+    doc.figure("figure1", caption);
+}
+
+/// Figure 2a's section.
+pub fn figure2a(doc: &mut Document, cx: &Context<'_>) {
+    doc.heading(2, "Figure 2a: AOPC against the number of perturbed pixels");
+    let m = cx.metrics;
+    let orderings: Vec<String> = m
+        .fills
+        .iter()
+        .map(|f| format!("R = {} for {f}", m.orderings[f]))
+        .collect();
+    doc.figure(
+        "figure2a",
+        format!(
+            "AOPC of each method for L = 0 to {} perturbation steps minus the mean AOPC of random deletion (dashed line at 0; grey band: 2.5 to 97.5 percentiles of the per-ordering means over images, {}). Coloured bands: 95% intervals of each method's mean, mean +- 1.96 standard errors over the {} images (normal approximation, computed here from the per-image curves at every L). Rows: MoRF (higher is better), LeRF (lower is better); columns: fills ({}).",
+            m.steps,
+            orderings.join(", "),
+            cx.saliency.len(),
+            m.fills.iter().map(|f| cx.paper.fill_label(f)).collect::<Vec<_>>().join(", ")
+        ),
+    );
+}
+
+/// Figure 2b's section.
+pub fn figure2b(doc: &mut Document, cx: &Context<'_>) {
+    doc.heading(2, "Figure 2b: distribution of faithfulness F");
+    let undefined: usize = cx
+        .metrics
+        .faithfulness
+        .values()
+        .map(|v| v.iter().filter(|x| !x.is_finite()).count())
+        .sum();
+    let mut caption = format!(
+        "Faithfulness F of each method over the evaluated images: histogram ({} bins) and Gaussian kernel density (Silverman bandwidth). Mean: solid line; median: dashed; lower and upper quartiles: dotted. Each column (fill) has its own row order, highest mean F on top, and one x range for all its panels.",
+        cx.config.report.histogram_bins
+    );
+    if undefined > 0 {
+        caption.push_str(&format!(
+            " {undefined} image-method-fill values of F are undefined (zero variance of relevance or output change) and left out; each panel counts its own."
+        ));
+    }
+    doc.figure("figure2b", caption);
+}
+
+/// The global scores behind Figure 2: per method and fill, AOPC minus random at L_max and F.
+pub fn global_scores(doc: &mut Document, cx: &Context<'_>) {
+    let m = cx.metrics;
+    let l = m.steps;
+    let mut table = Table::new([
+        "Method".to_owned(),
+        "Fill".to_owned(),
+        format!("AOPC_MoRF - random, L={l} (95% CI)"),
+        format!("AOPC_LeRF - random, L={l} (95% CI)"),
+        "mean F".to_owned(),
+        "median F (quartiles)".to_owned(),
+        "undefined F".to_owned(),
+    ]);
+    for fill in &m.fills {
+        for method in &m.methods {
+            let at_end = |order: Order| {
+                m.adjusted(method, order, fill)
+                    .map_or(NONE.to_owned(), |b| {
+                        let i = b.len() - 1;
+                        format!(
+                            "{} ({}–{})",
+                            num(b.centre[i], 3),
+                            num(b.lo[i], 3),
+                            num(b.hi[i], 3)
+                        )
+                    })
+            };
+            let f = m
+                .faithfulness
+                .get(&(method.clone(), fill.clone()))
+                .and_then(|v| Describe::of(v));
+            table.row([
+                cx.paper.method_label(method),
+                fill.clone(),
+                at_end(Order::Morf),
+                at_end(Order::Lerf),
+                f.map_or(NONE.to_owned(), |d| num(d.mean, 3)),
+                f.map_or(NONE.to_owned(), |d| {
+                    format!("{} ({}–{})", num(d.median, 3), num(d.q1, 3), num(d.q3, 3))
+                }),
+                f.map_or(NONE.to_owned(), |d| d.non_finite.to_string()),
+            ]);
+        }
+        if let (Some(band), Some(mean)) = (m.random_adjusted(fill), m.random_mean.get(fill)) {
+            let i = band.len() - 1;
+            table.row([
+                "random baseline".to_owned(),
+                fill.clone(),
+                format!(
+                    "AOPC {} (orderings: {}–{} around it)",
+                    num(mean.centre[i], 3),
+                    num(band.lo[i], 3),
+                    num(band.hi[i], 3)
+                ),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+            ]);
+        }
+    }
+    doc.table(
+        format!("Global scores over the {} evaluated images (the end points of Figure 2a and the summaries of Figure 2b). The random baseline's AOPC_MoRF and AOPC_LeRF are the same quantity.", cx.saliency.len()),
+        table,
+    );
+}

@@ -1,0 +1,234 @@
+//! The report stage end to end on synthetic artifacts.
+
+mod support;
+
+use sal_report::compare::Verdict;
+use sal_report::figures::font::TextSupport;
+use sal_report::stage::run_with_text;
+use support::{config, read_tree, Synthetic};
+
+fn verdict(out: &sal_report::ReportOutputs, id: &str) -> Verdict {
+    out.findings
+        .iter()
+        .find(|f| f.id == id)
+        .unwrap_or_else(|| panic!("no finding {id}"))
+        .verdict
+}
+
+#[test]
+fn writes_every_file_and_the_figures_decode() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = Synthetic::default().write(&dir.path().join("in"));
+    let out = sal_report::run(&config(), &inputs, &dir.path().join("out")).unwrap();
+    let expected = [
+        "figures/figure1.png",
+        "figures/figure1.svg",
+        "figures/figure2a.png",
+        "figures/figure2a.svg",
+        "figures/figure2b.png",
+        "figures/figure2b.svg",
+        "report.html",
+        "report.md",
+        "summary.json",
+    ];
+    let names: Vec<String> = out
+        .files
+        .iter()
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .collect();
+    assert_eq!(names, expected);
+    for (path, bytes) in read_tree(&out.dir) {
+        let name = path.to_string_lossy().to_string();
+        if name.ends_with(".png") {
+            let decoder = png::Decoder::new(std::io::Cursor::new(&bytes));
+            let mut reader = decoder
+                .read_info()
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let mut buf = vec![0; reader.output_buffer_size()];
+            let info = reader
+                .next_frame(&mut buf)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(
+                info.width > 100 && info.height > 100,
+                "{name}: {}x{}",
+                info.width,
+                info.height
+            );
+            assert!(buf.iter().any(|&b| b != 255), "{name} is blank");
+        }
+        if name.ends_with(".svg") {
+            let text = String::from_utf8(bytes).unwrap();
+            let doc = roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(doc.root_element().tag_name().name(), "svg", "{name}");
+        }
+    }
+    let html = fs_err::read_to_string(out.dir.join("report.html")).unwrap();
+    assert_eq!(
+        html.matches("data:image/svg+xml;base64,").count(),
+        3,
+        "three embedded figures"
+    );
+    assert!(
+        !html.contains("src=\"figures/"),
+        "the HTML is self-contained"
+    );
+    // No partial folder is left behind.
+    let leftovers: Vec<_> = fs_err::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers, ["report"]);
+}
+
+#[test]
+fn the_markdown_holds_both_tables_with_the_papers_values_and_the_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = Synthetic::default().write(&dir.path().join("in"));
+    let out = sal_report::run(&config(), &inputs, &dir.path().join("out")).unwrap();
+    let md = fs_err::read_to_string(out.dir.join("report.md")).unwrap();
+    // Table 1: the paper's F row and its largest value, beside ours.
+    assert!(
+        md.contains("| Faithfulness, F | 0.20 (0.18–0.22) | 0.18 (0.17–0.20) |"),
+        "Table 1 F row:\n{md}"
+    );
+    assert!(
+        md.contains("0.48 (0.46–0.50)"),
+        "the paper's AOPC_MoRF L=100 alpha"
+    );
+    // Table 2: the discussion's 0.58 (deep Taylor) and 0.77 (SHAP), beside ours (0.70).
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| AOPC_MoRF, random RGB perturb vs AOPC_MoRF, mean perturb"))
+        .expect("Table 2 row");
+    assert!(
+        row.contains("| 0.70 | 0.58 |") && row.contains("| 0.70 | 0.77 |"),
+        "{row}"
+    );
+    // A pair the paper does not have is shown without a paper value.
+    assert!(
+        md.contains("AOPC_LeRF, L=20, uniform fill vs AOPC_LeRF, L=20, mean fill"),
+        "extra Table 2 row"
+    );
+    // Header: cache keys, "not recorded" for the stage without key.json, checksums, accuracy.
+    assert!(
+        md.contains("| data | data-key-0123456789abcdef | 12.5 s |"),
+        "stage key row"
+    );
+    assert!(md.contains("| stats | not recorded (no key.json) | not recorded |"));
+    assert!(md.contains(&"ab".repeat(32)), "data checksum");
+    assert!(md.contains("Model test accuracy: 84.20%"));
+    assert!(md.contains("hardware threads"));
+    // Breakdowns from stats.
+    assert!(
+        md.contains("per class") && md.contains("| frog | 3 |"),
+        "per-class table"
+    );
+    assert!(md.contains("| confidence <= 0.8 | 8 |"), "confidence table");
+}
+
+#[test]
+fn the_comparison_follows_the_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let synthetic = Synthetic::default();
+    let out = sal_report::run(
+        &config(),
+        &synthetic.write(&dir.path().join("a")),
+        &dir.path().join("out_a"),
+    )
+    .unwrap();
+    // The default synthetic rankings are the paper's.
+    assert_eq!(verdict(&out, "morf_best.mean"), Verdict::Agrees);
+    assert_eq!(verdict(&out, "lerf_order.mean"), Verdict::Agrees);
+    assert_eq!(verdict(&out, "faithfulness_lowest"), Verdict::Agrees);
+    assert_eq!(
+        verdict(&out, "morf_best.uniform"),
+        Verdict::Differs,
+        "the paper's best under uniform is SHAP"
+    );
+
+    let reversed = sal_report::run(
+        &config(),
+        &synthetic.reversed().write(&dir.path().join("b")),
+        &dir.path().join("out_b"),
+    )
+    .unwrap();
+    assert_eq!(verdict(&reversed, "morf_best.mean"), Verdict::Differs);
+    assert_eq!(verdict(&reversed, "lerf_order.mean"), Verdict::Differs);
+    assert_eq!(verdict(&reversed, "faithfulness_lowest"), Verdict::Differs);
+    let md = fs_err::read_to_string(reversed.dir.join("report.md")).unwrap();
+    let line = md
+        .lines()
+        .find(|l| l.starts_with("| Best method under MoRF, mean fill"))
+        .unwrap();
+    assert!(line.ends_with("| differs |"), "{line}");
+}
+
+#[test]
+fn the_output_is_byte_identical_across_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = Synthetic::default().write(&dir.path().join("in"));
+    let first = sal_report::run(&config(), &inputs, &dir.path().join("one")).unwrap();
+    let second = sal_report::run(&config(), &inputs, &dir.path().join("two")).unwrap();
+    let (a, b) = (read_tree(&first.dir), read_tree(&second.dir));
+    assert_eq!(a.len(), b.len());
+    for ((pa, ba), (pb, bb)) in a.iter().zip(&b) {
+        assert_eq!(pa, pb);
+        assert!(ba == bb, "{} differs between runs", pa.display());
+    }
+    // Running again into the same folder replaces the report.
+    let again = sal_report::run(&config(), &inputs, &dir.path().join("one")).unwrap();
+    assert_eq!(read_tree(&again.dir), a);
+}
+
+#[test]
+fn figures_without_a_font_are_drawn_without_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = Synthetic::default().write(&dir.path().join("in"));
+    let out = run_with_text(
+        &config(),
+        &inputs,
+        &dir.path().join("out"),
+        &TextSupport::None,
+    )
+    .unwrap();
+    let svg = fs_err::read_to_string(out.dir.join("figures/figure2a.svg")).unwrap();
+    assert!(!svg.contains("<text"), "no text element without a font");
+    let md = fs_err::read_to_string(out.dir.join("report.md")).unwrap();
+    assert!(md.contains("figures drawn without text"));
+}
+
+#[test]
+fn inconsistent_inputs_are_refused_with_the_file_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = Synthetic::default().write(&dir.path().join("in"));
+    let other = Synthetic {
+        per_class: 2,
+        ..Synthetic::default()
+    }
+    .write(&dir.path().join("other"));
+    let mixed = sal_report::ReportInputs {
+        metrics: other.metrics.clone(),
+        ..inputs.clone()
+    };
+    let err = sal_report::run(&config(), &mixed, &dir.path().join("out"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("metrics.safetensors") && err.contains("image_index"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("out/report").exists(),
+        "no report from inconsistent inputs"
+    );
+
+    fs_err::write(
+        inputs.stats.join("stats.json"),
+        "{\"table1\": [{\"metric\": \"auc\"}]}",
+    )
+    .unwrap();
+    let err = sal_report::run(&config(), &inputs, &dir.path().join("out"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("stats.json"), "{err}");
+}
