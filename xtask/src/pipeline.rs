@@ -1,10 +1,10 @@
 //! `cargo xtask pipeline`: run the stages in order, each only if its cache key changed.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::Context;
-use sal_config::Stage;
+use anyhow::{bail, Context};
+use sal_config::{Config, Stage};
 
 use crate::display;
 use crate::flags;
@@ -77,39 +77,20 @@ pub fn run(
         );
     }
 
-    let plan = Plan::new(&project.root, &config, &config_path)?;
     let stages = selected(flags.until);
     for &stage in &flags.force {
         if !stages.contains(&stage) {
             eprintln!("xtask: --force {stage} ignored: the pipeline stops before it");
         }
     }
-    let forced = forced(&flags.force);
-    let mut to_run = Vec::new();
-    for &stage in &stages {
-        if forced.contains(&stage) || store::finished(project, plan.key(stage))?.is_none() {
-            to_run.push(stage);
-        }
-    }
-
-    // Decide each stage's program before anything runs: sal is built (or found) once, only if
-    // a stage to run needs it, and every program is checked up front, so a stage missing from
-    // sal fails before hours of work upstream of it.
-    let mut sal_path: Option<PathBuf> = None;
-    let mut programs: Vec<(Stage, StageProgram)> = Vec::new();
-    for &stage in &to_run {
-        let sal_once = || match &sal_path {
-            Some(path) => Ok(path.clone()),
-            None => sal.resolve(project),
-        };
-        let program =
-            StageProgram::for_stage(&config, &config_path, &project.root, stage, sal_once)?;
-        if let StageProgram::Sal { program: path, .. } = &program {
-            sal_path = Some(path.clone());
-        }
-        program.check(stage)?;
-        programs.push((stage, program));
-    }
+    let (plan, programs) = prepare(
+        project,
+        &config,
+        &config_path,
+        &stages,
+        &forced(&flags.force),
+        sal,
+    )?;
 
     let mut outcomes: Vec<Outcome> = Vec::new();
     for &stage in &stages {
@@ -175,6 +156,49 @@ pub fn run(
         println!("{} artifacts: {}", last.stage, last.folder.display());
     }
     Ok(outcomes)
+}
+
+/// Computes the keys and decides which stages run and with what program.
+///
+/// `sal` is built (or found) once, only if a stage to run needs it, and every program is
+/// checked before anything runs, so a stage missing from `sal` fails before hours of work
+/// upstream of it. The keys are computed again after the build: if the sources changed while
+/// `sal` was building, the keys would describe code the binary does not hold, so it starts over.
+fn prepare(
+    project: &Project,
+    config: &Config,
+    config_path: &Path,
+    stages: &[Stage],
+    forced: &[Stage],
+    sal: &SalSource,
+) -> anyhow::Result<(Plan, Vec<(Stage, StageProgram)>)> {
+    const ATTEMPTS: usize = 3;
+    for _ in 0..ATTEMPTS {
+        let plan = Plan::new(&project.root, config, config_path)?;
+        let mut sal_path: Option<PathBuf> = None;
+        let mut programs: Vec<(Stage, StageProgram)> = Vec::new();
+        for &stage in stages {
+            if !forced.contains(&stage) && store::finished(project, plan.key(stage))?.is_some() {
+                continue;
+            }
+            let sal_once = || match &sal_path {
+                Some(path) => Ok(path.clone()),
+                None => sal.resolve(project),
+            };
+            let program =
+                StageProgram::for_stage(config, config_path, &project.root, stage, sal_once)?;
+            if let StageProgram::Sal { program: path, .. } = &program {
+                sal_path = Some(path.clone());
+            }
+            program.check(stage)?;
+            programs.push((stage, program));
+        }
+        if sal_path.is_none() || Plan::new(&project.root, config, config_path)?.keys == plan.keys {
+            return Ok((plan, programs));
+        }
+        eprintln!("xtask: the sources changed while sal was building; computing the keys again");
+    }
+    bail!("the sources kept changing while sal was building ({ATTEMPTS} times); run the pipeline again once they settle")
 }
 
 /// The stages up to and including `until` (all of them without it), in pipeline order.

@@ -481,3 +481,21 @@ fn a_pipeline_of_external_stages_never_needs_sal() {
         xtask::pipeline::run(&fx.project, &fx.flags(Some(Stage::Train), &[]), &no_sal).unwrap_err();
     assert!(err.to_string().contains("no/such/sal"), "{err}");
 }
+
+#[test]
+fn sources_edited_while_sal_is_prepared_give_keys_of_the_code_that_ran() {
+    let fx = Fixture::new();
+    let source = fx.project.root.join("crates/data/src/lib.rs");
+    fx.control("edit_on_help", Some(source.to_str().unwrap()));
+    let out = fx.pipeline(Some(Stage::Data), &[]).unwrap();
+    assert!(fs_err::read_to_string(&source).unwrap().contains("edited"));
+    let config = sal_config::Config::load(&fx.config).unwrap();
+    let now = Plan::new(&fx.project.root, &config, &fx.config).unwrap();
+    let record = store::read_record(&out[0].folder).unwrap().unwrap();
+    assert_eq!(
+        record.key,
+        now.key(Stage::Data).key,
+        "the data folder is keyed by the edited sources"
+    );
+    assert_eq!(fx.take_ran(), ["data"]);
+}

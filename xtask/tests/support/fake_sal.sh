@@ -6,6 +6,8 @@
 #   sleep_<stage>   sleep that many seconds midway (after writing a partial file)
 #   fail_<stage>    exit 1 midway
 #   kill_<stage>    kill itself with SIGKILL midway
+#   edit_on_help    once, on the first `--help`: append a line to the file it names (a source
+#                   edited while the pipeline prepares)
 # Every real stage run (not --help) appends "<stage> <--input names>" to calls.log.
 set -eu
 here=$(dirname "$0")
@@ -23,6 +25,10 @@ if [ "$found" = no ]; then
     exit 2
 fi
 if [ "${1:-}" = "--help" ]; then
+    if [ -f "$here/edit_on_help" ]; then
+        echo "// edited" >> "$(cat "$here/edit_on_help")"
+        rm "$here/edit_on_help"
+    fi
     echo "Usage: sal $stage --config FILE --out DIR"
     exit 0
 fi
