@@ -29,6 +29,8 @@ enum Command {
     Config(cmd::config::Args),
     /// Stage `data`: read and check the CIFAR-10 batches, split, write dataset.safetensors.
     Data(cmd::data::Args),
+    /// Stage `report`: the paper's figures and tables beside ours (report.md, report.html).
+    Report(cmd::report::Args),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Config(args) => cmd::config::run(&args),
         Command::Data(args) => cmd::data::run(&args),
+        Command::Report(args) => cmd::report::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
