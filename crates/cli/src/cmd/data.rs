@@ -16,7 +16,10 @@ pub struct Args {
 /// archive into `artifacts/downloads/` under the current folder.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let config = args.stage.load_config()?;
-    let options = RunOptions { progress: !crate::logging::quiet(), ..RunOptions::default() };
+    let options = RunOptions {
+        progress: !crate::logging::quiet(),
+        ..RunOptions::default()
+    };
     let outputs = sal_data::run_with(&config, &args.stage.out, &options)
         .with_context(|| format!("data stage (output folder {})", args.stage.out.display()))?;
     tracing::info!(
