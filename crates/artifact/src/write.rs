@@ -144,9 +144,23 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .tempfile_in(dir)
         .map_err(|e| std::io::Error::new(e.kind(), format!("creating a temporary file in {}: {e}", dir.display())))?;
     tmp.write_all(bytes)
+        .and_then(|()| readable_by_all(tmp.as_file()))
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(|e| std::io::Error::new(e.kind(), format!("writing {}: {e}", tmp.path().display())))?;
     tmp.persist(path)
         .map_err(|e| std::io::Error::new(e.error.kind(), format!("renaming into {}: {}", path.display(), e.error)))?;
+    Ok(())
+}
+
+/// Gives the file the permissions of an ordinary new file (0644), instead of the 0600 that
+/// temporary files get, so artifacts can be shared like any other output.
+fn readable_by_all(file: &std::fs::File) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    #[cfg(not(unix))]
+    let _ = file;
     Ok(())
 }

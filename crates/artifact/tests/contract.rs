@@ -99,6 +99,12 @@ fn atomic_write_leaves_no_partial_files() {
     sample().write(&path).unwrap();
     let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(names, vec![std::ffi::OsString::from("a.safetensors")]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644, "artifacts are ordinary readable files, not 0600 temporaries");
+    }
 }
 
 #[test]
