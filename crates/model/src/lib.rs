@@ -13,8 +13,10 @@
 
 pub mod arch;
 pub mod backend;
+pub mod candle_net;
 pub mod error;
 pub mod inference;
+pub mod train;
 pub mod weights;
 
 pub use arch::Architecture;

@@ -1,0 +1,78 @@
+//! The candle device named in the config: `cpu`, `cuda:N` or `metal`, never a silent fallback.
+
+use candle_core::Device;
+
+use crate::error::{ModelError, Result};
+
+/// The device called `name` (`cpu`, `cuda:N`, `metal`).
+///
+/// A device whose crate feature (`cuda`, `metal`) this build lacks, or that the machine does
+/// not have, is an error naming the device; there is no fallback to the CPU (unlike candle's
+/// `Device::cuda_if_available`).
+pub fn device_from_name(name: &str) -> Result<Device> {
+    let unavailable = |reason: String| ModelError::Device {
+        device: name.to_owned(),
+        reason,
+    };
+    if name == "cpu" {
+        return Ok(Device::Cpu);
+    }
+    if let Some(ordinal) = name.strip_prefix("cuda:") {
+        let ordinal: usize = ordinal
+            .parse()
+            .map_err(|_| unavailable("expected `cuda:N` with N a GPU number".to_owned()))?;
+        if !cfg!(feature = "cuda") {
+            return Err(unavailable(
+                "this build has no CUDA support (rebuild with `--features cuda`)".to_owned(),
+            ));
+        }
+        return Device::new_cuda(ordinal).map_err(|e| unavailable(e.to_string()));
+    }
+    if name == "metal" {
+        if !cfg!(feature = "metal") {
+            return Err(unavailable(
+                "this build has no Metal support (rebuild with `--features metal`)".to_owned(),
+            ));
+        }
+        return Device::new_metal(0).map_err(|e| unavailable(e.to_string()));
+    }
+    Err(unavailable(
+        "expected `cpu`, `cuda:N` or `metal`".to_owned(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_is_the_cpu_and_unknown_names_are_errors() {
+        assert!(device_from_name("cpu").unwrap().is_cpu());
+        let err = device_from_name("tpu").unwrap_err().to_string();
+        assert!(err.contains("\"tpu\""), "{err}");
+        assert!(device_from_name("cuda:x")
+            .unwrap_err()
+            .to_string()
+            .contains("cuda:x"));
+    }
+
+    #[cfg(not(feature = "cuda"))]
+    #[test]
+    fn cuda_without_the_feature_is_an_error_not_the_cpu() {
+        let err = device_from_name("cuda:0").unwrap_err().to_string();
+        assert!(
+            err.contains("cuda:0") && err.contains("--features cuda"),
+            "{err}"
+        );
+    }
+
+    #[cfg(not(feature = "metal"))]
+    #[test]
+    fn metal_without_the_feature_is_an_error_not_the_cpu() {
+        let err = device_from_name("metal").unwrap_err().to_string();
+        assert!(
+            err.contains("metal") && err.contains("--features metal"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,17 @@
+//! The paper's CNN in candle: the reference implementation and the GPU path.
+//!
+//! [`CandleNet`] is built with a `VarBuilder` whose names are the tensor names of
+//! `model.safetensors`; [`CandleBackend`] trains it with candle's autograd on the configured
+//! [`device_from_name`] device. Its max-pool is [`max_pool_2x2`], a custom op with a correct
+//! backward (candle 0.11.1's own `max_pool2d` backward is wrong).
+
+pub mod backend;
+pub mod device;
+pub mod inference;
+pub mod maxpool;
+pub mod net;
+
+pub use backend::CandleBackend;
+pub use device::device_from_name;
+pub use maxpool::{max_pool_2x2, MaxPool2x2};
+pub use net::{BnBatchStats, BnTensors, CandleNet};
