@@ -111,7 +111,9 @@ pub fn run(
                 .map(|&input| (input, project.folder(input, &plan.key(input).key)))
                 .collect();
             let tmp = store::create_tmp(project, key)?;
-            if let Err(err) = runner::run_stage(program, stage, &config_path, &tmp, &inputs) {
+            let ran = runner::run_stage(program, stage, &config_path, &tmp, &inputs)
+                .and_then(|()| runner::check_outputs(stage, &tmp, program));
+            if let Err(err) = ran {
                 // Best effort: the next pipeline removes whatever is left in .tmp anyway.
                 let _ = fs_err::remove_dir_all(&tmp);
                 print_summary(project, &outcomes, true);

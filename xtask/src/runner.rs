@@ -164,6 +164,24 @@ pub fn run_stage(
     Ok(())
 }
 
+/// Checks that a stage that exited successfully wrote the artifact files of its kinds
+/// ([`crate::key::writes`]), so a program that forgot one never leaves a finished folder.
+pub fn check_outputs(stage: Stage, out: &Path, program: &StageProgram) -> anyhow::Result<()> {
+    let missing: Vec<String> = crate::key::writes(stage)
+        .iter()
+        .map(|kind| kind.file_name())
+        .filter(|name| !out.join(name).is_file())
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "stage {stage}: {} exited successfully but did not write {} (see docs/artifacts.md)",
+            program.describe(),
+            missing.join(", ")
+        );
+    }
+    Ok(())
+}
+
 /// Checks that `sal` has a `<stage>` subcommand (`sal <stage> --help` succeeds).
 pub fn check_subcommand(sal: &Path, stage: Stage) -> anyhow::Result<()> {
     let status = Command::new(sal)

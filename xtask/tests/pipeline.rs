@@ -499,3 +499,19 @@ fn sources_edited_while_sal_is_prepared_give_keys_of_the_code_that_ran() {
     );
     assert_eq!(fx.take_ran(), ["data"]);
 }
+
+#[test]
+fn a_stage_that_succeeds_without_writing_its_artifact_leaves_no_finished_folder() {
+    let fx = Fixture::new();
+    support::write(
+        &fx.config.with_file_name("lazy.sh"),
+        "#!/bin/sh\necho forgot > \"$4/notes.txt\"\n",
+    );
+    fx.set_config(&format!(
+        "{CONFIG}\n[external]\ndata = [\"sh\", \"lazy.sh\"]\n"
+    ));
+    let err = fx.pipeline(Some(Stage::Data), &[]).unwrap_err().to_string();
+    assert!(err.contains("did not write dataset.safetensors"), "{err}");
+    assert!(fx.stage_folders(Stage::Data).is_empty());
+    assert!(fx.tmp_entries().is_empty());
+}
