@@ -20,6 +20,8 @@ pub mod level;
 pub mod quantile;
 pub mod rank;
 pub mod rank_alpha;
+pub mod stage;
+pub mod synthetic;
 
 pub use alpha::{alpha_bootstrap, krippendorff_alpha, Alpha};
 pub use bootstrap::{column_means_bootstrap, percentile_interval, Bootstrap, Interval};
@@ -28,3 +30,4 @@ pub use error::{Result, StatsError};
 pub use level::Level;
 pub use rank::{average_ranks, Direction};
 pub use rank_alpha::RankTable;
+pub use stage::{run, run_with, Options, Outputs};

@@ -1,0 +1,384 @@
+//! What the stage reads: `saliency.safetensors` (images, labels, confidence, method names) and
+//! `metrics.safetensors` (curves, faithfulness, random baseline), reduced to per-image scores.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use sal_artifact::names::{metrics as mn, saliency as sn};
+use sal_artifact::{input_key, Artifact, Kind};
+
+use crate::error::{Result, StatsError};
+use crate::stage::variant::{Metric, Order, Variant};
+
+/// The inputs of the stage, with every AOPC already reduced to the L values the stage reports.
+#[derive(Debug)]
+pub struct StageInputs {
+    /// `<attribute dir>/saliency.safetensors`.
+    pub saliency_path: PathBuf,
+    /// `<metrics dir>/metrics.safetensors`.
+    pub metrics_path: PathBuf,
+    /// Cache keys of the two inputs, for the output's metadata.
+    pub saliency_key: String,
+    /// See `saliency_key`.
+    pub metrics_key: String,
+    /// Methods: the saliency artifact's configured order, then alphabetical.
+    pub methods: Vec<String>,
+    /// Fills: the metrics artifact's configured order, then alphabetical.
+    pub fills: Vec<String>,
+    /// Test-set index of each image, [N].
+    pub image_index: Vec<u32>,
+    /// True label of each image, [N].
+    pub label: Vec<u8>,
+    /// Predicted class of each image, [N].
+    pub predicted: Vec<u8>,
+    /// Softmax probability of the predicted class, [N].
+    pub confidence: Vec<f32>,
+    /// L of the curves (their length minus one).
+    pub curve_steps: usize,
+    /// The requested AOPC L values that fit the curves, ascending.
+    pub aopc_steps: Vec<usize>,
+    /// The requested AOPC L values above `curve_steps`, skipped.
+    pub skipped_aopc_steps: Vec<usize>,
+    /// L of the internal-consistency table: the requested one, or `curve_steps` if shorter.
+    pub consistency_steps: usize,
+    /// The L values at which AOPC is held (`aopc_steps` and `consistency_steps`), ascending.
+    pub steps: Vec<usize>,
+    /// AOPC at each of `steps` per (method, order, fill), [N, steps].
+    aopc: BTreeMap<(String, Order, String), Vec<f64>>,
+    /// Faithfulness per (method, fill), [N], NaN where undefined.
+    faithfulness: BTreeMap<(String, String), Vec<f64>>,
+    /// Per-image AOPC of the mean random curve at each of `steps`, per fill, [N, steps].
+    random_per_image: BTreeMap<String, Vec<f64>>,
+    /// Per-ordering AOPC (averaged over images) at each of `steps`, per fill, [R, steps].
+    random_per_ordering: BTreeMap<String, (usize, Vec<f64>)>,
+}
+
+impl StageInputs {
+    /// Reads both artifacts and computes AOPC at the requested `aopc_steps` that fit the curves
+    /// and at `consistency_steps` (or the curves' L if shorter).
+    pub fn read(
+        attribute_dir: &Path,
+        metrics_dir: &Path,
+        aopc_steps: &[usize],
+        consistency_steps: usize,
+    ) -> Result<Self> {
+        let saliency_path = attribute_dir.join(Kind::Saliency.file_name());
+        let metrics_path = metrics_dir.join(Kind::Metrics.file_name());
+        let saliency = Artifact::open(&saliency_path, Kind::Saliency)?;
+        let metrics = Artifact::open(&metrics_path, Kind::Metrics)?;
+
+        let (shape, image_index) = saliency.read_dims::<u32>(sn::IMAGE_INDEX, &[None])?;
+        let n = shape[0];
+        let label = saliency.read::<u8>(sn::LABEL, &[n])?;
+        let predicted = saliency.read::<u8>(sn::PREDICTED, &[n])?;
+        let confidence = saliency.read_finite::<f32>(sn::CONFIDENCE, &[n])?;
+        let found = saliency
+            .names()
+            .filter_map(|name| name.strip_prefix("saliency."))
+            .map(str::to_owned)
+            .collect();
+        let methods = by_preference(found, &configured_list(&saliency, "methods"));
+        let bad = |message: String| StatsError::BadInput {
+            path: saliency_path.clone(),
+            message,
+        };
+        if methods.len() < 2 {
+            return Err(bad(format!(
+                "{} saliency method(s) (tensors `saliency.<method>`); ranking needs at least 2",
+                methods.len()
+            )));
+        }
+        if n == 0 {
+            return Err(bad("no images".to_owned()));
+        }
+
+        let metrics_index = metrics
+            .read::<u32>(mn::IMAGE_INDEX, &[n])
+            .map_err(|e| match e {
+                sal_artifact::ArtifactError::WrongShape { found, .. } => StatsError::BadInput {
+                    path: metrics_path.clone(),
+                    message: format!(
+                        "`{}` has shape {found:?}, but the saliency artifact has {n} images",
+                        mn::IMAGE_INDEX
+                    ),
+                },
+                other => other.into(),
+            })?;
+        if metrics_index != image_index {
+            return Err(StatsError::BadInput {
+                path: metrics_path.clone(),
+                message: format!(
+                    "`{}` is not the saliency artifact's `{}` (same images in the same order)",
+                    mn::IMAGE_INDEX,
+                    sn::IMAGE_INDEX
+                ),
+            });
+        }
+        let prefix = mn::random_mean_curve("");
+        let found = metrics
+            .names()
+            .filter_map(|name| name.strip_prefix(prefix.as_str()))
+            .map(str::to_owned)
+            .collect();
+        let fills = by_preference(found, &configured_list(&metrics, "fills"));
+        if fills.is_empty() {
+            return Err(StatsError::BadInput {
+                path: metrics_path.clone(),
+                message: format!(
+                    "no fills (no tensor named `{}`)",
+                    mn::random_mean_curve("<fill>")
+                ),
+            });
+        }
+
+        // L of the curves, from the first one; every other must match.
+        let first = mn::curve(&methods[0], Order::Morf.name(), &fills[0]);
+        let width = metrics.shape(&first)?.get(1).copied().unwrap_or(0);
+        if width < 2 {
+            return Err(StatsError::BadInput {
+                path: metrics_path.clone(),
+                message: format!("`{first}` has fewer than 2 columns (L + 1 >= 2)"),
+            });
+        }
+        let curve_steps = width - 1;
+        let (mut used, mut skipped): (Vec<usize>, Vec<usize>) =
+            aopc_steps.iter().partition(|&&l| l <= curve_steps);
+        used.sort_unstable();
+        used.dedup();
+        skipped.sort_unstable();
+        let consistency_steps = consistency_steps.min(curve_steps);
+        let mut steps = used.clone();
+        steps.push(consistency_steps);
+        steps.sort_unstable();
+        steps.dedup();
+        if let Some(&l) = steps.iter().find(|&&l| l == 0) {
+            return Err(StatsError::BadInput {
+                path: metrics_path.clone(),
+                message: format!("AOPC at L = {l} asked for; L must be at least 1"),
+            });
+        }
+        let steps = &steps[..];
+
+        let mut aopc = BTreeMap::new();
+        let mut faithfulness = BTreeMap::new();
+        for method in &methods {
+            for fill in &fills {
+                for order in Order::ALL {
+                    let name = mn::curve(method, order.name(), fill);
+                    let curves = metrics.read_finite::<f32>(&name, &[n, width])?;
+                    aopc.insert(
+                        (method.clone(), order, fill.clone()),
+                        aopc_at(&curves, width, steps),
+                    );
+                }
+                let name = mn::faithfulness(method, fill);
+                let f: Vec<f64> = metrics
+                    .read::<f32>(&name, &[n])?
+                    .into_iter()
+                    .map(f64::from)
+                    .collect();
+                if let Some(index) = f.iter().position(|v| v.is_infinite()) {
+                    return Err(StatsError::BadInput {
+                        path: metrics_path.clone(),
+                        message: format!("`{name}` holds {} at image row {index}; faithfulness is a correlation (NaN when undefined)", f[index]),
+                    });
+                }
+                faithfulness.insert((method.clone(), fill.clone()), f);
+            }
+        }
+        let mut random_per_image = BTreeMap::new();
+        let mut random_per_ordering = BTreeMap::new();
+        for fill in &fills {
+            let curves = metrics.read_finite::<f32>(&mn::random_mean_curve(fill), &[n, width])?;
+            random_per_image.insert(fill.clone(), aopc_at(&curves, width, steps));
+            let name = mn::random_aopc(fill);
+            let (shape, per_ordering) = metrics.read_dims::<f32>(&name, &[None, Some(width)])?;
+            metrics.check_finite(&name, &per_ordering)?;
+            let columns = per_ordering
+                .chunks_exact(width)
+                .flat_map(|row| steps.iter().map(move |&l| f64::from(row[l])))
+                .collect();
+            random_per_ordering.insert(fill.clone(), (shape[0], columns));
+        }
+
+        Ok(StageInputs {
+            saliency_key: input_key(&saliency_path)?,
+            metrics_key: input_key(&metrics_path)?,
+            saliency_path,
+            metrics_path,
+            methods,
+            fills,
+            image_index,
+            label,
+            predicted,
+            confidence,
+            curve_steps,
+            aopc_steps: used,
+            skipped_aopc_steps: skipped,
+            consistency_steps,
+            steps: steps.to_vec(),
+            aopc,
+            faithfulness,
+            random_per_image,
+            random_per_ordering,
+        })
+    }
+
+    /// Number of images N.
+    pub fn images(&self) -> usize {
+        self.image_index.len()
+    }
+
+    fn step_column(&self, steps: Option<usize>) -> usize {
+        let l = steps.expect("AOPC variants carry their L");
+        self.steps
+            .binary_search(&l)
+            .unwrap_or_else(|_| panic!("AOPC at L = {l} was not read"))
+    }
+
+    /// The scores of method `m` (index into `methods`) for `variant`, one per image.
+    ///
+    /// # Shapes
+    /// Returns [N].
+    pub fn method_scores(&self, m: usize, variant: &Variant) -> Vec<f64> {
+        let method = self.methods[m].clone();
+        match variant.metric {
+            Metric::Faithfulness => self.faithfulness[&(method, variant.fill.clone())].clone(),
+            Metric::Aopc(order) => {
+                let j = self.step_column(variant.steps);
+                let s = self.steps.len();
+                self.aopc[&(method, order, variant.fill.clone())]
+                    .iter()
+                    .skip(j)
+                    .step_by(s)
+                    .copied()
+                    .collect()
+            }
+        }
+    }
+
+    /// The scores of the methods `subset` (indices into `methods`) for `variant`.
+    ///
+    /// # Shapes
+    /// Returns [N, subset.len()], row = image.
+    pub fn scores(&self, variant: &Variant, subset: &[usize]) -> Vec<f64> {
+        let columns: Vec<Vec<f64>> = subset
+            .iter()
+            .map(|&m| self.method_scores(m, variant))
+            .collect();
+        (0..self.images())
+            .flat_map(|i| columns.iter().map(move |c| c[i]))
+            .collect()
+    }
+
+    /// Per-image AOPC_L of the mean random curve with `fill`.
+    ///
+    /// # Shapes
+    /// Returns [N].
+    pub fn random_per_image(&self, steps: usize, fill: &str) -> Vec<f64> {
+        let j = self.step_column(Some(steps));
+        self.random_per_image[fill]
+            .iter()
+            .skip(j)
+            .step_by(self.steps.len())
+            .copied()
+            .collect()
+    }
+
+    /// Per-ordering AOPC_L (each averaged over images) with `fill`.
+    ///
+    /// # Shapes
+    /// Returns [R].
+    pub fn random_per_ordering(&self, steps: usize, fill: &str) -> Vec<f64> {
+        let j = self.step_column(Some(steps));
+        let (_, values) = &self.random_per_ordering[fill];
+        values
+            .iter()
+            .skip(j)
+            .step_by(self.steps.len())
+            .copied()
+            .collect()
+    }
+}
+
+/// AOPC_L of each curve at each L of `steps`: `1 / (L + 1) * sum_{k=1..L} (c[0] - c[k])`.
+///
+/// # Shapes
+/// `curves`: [N, width] (width = L_max + 1); `steps`: [S] ascending, each `<= L_max`;
+/// returns [N, S].
+pub fn aopc_at(curves: &[f32], width: usize, steps: &[usize]) -> Vec<f64> {
+    let mut out = Vec::with_capacity(curves.len() / width * steps.len());
+    for curve in curves.chunks_exact(width) {
+        let c0 = f64::from(curve[0]);
+        let mut sum = 0.0;
+        let mut next = 0;
+        for (k, &ck) in curve.iter().enumerate() {
+            if k > 0 {
+                sum += c0 - f64::from(ck);
+            }
+            while next < steps.len() && steps[next] == k {
+                out.push(sum / (k + 1) as f64);
+                next += 1;
+            }
+        }
+    }
+    out
+}
+
+/// A string list from an artifact's config metadata (`methods`, `fills`), empty when absent.
+fn configured_list(artifact: &Artifact, key: &str) -> Vec<String> {
+    artifact
+        .meta()
+        .config
+        .get(key)
+        .and_then(|v| v.as_array())
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `found`, ordered as in `preferred` first, then alphabetically; duplicates removed.
+fn by_preference(mut found: Vec<String>, preferred: &[String]) -> Vec<String> {
+    found.sort_by_key(|name| {
+        (
+            preferred
+                .iter()
+                .position(|p| p == name)
+                .unwrap_or(usize::MAX),
+            name.clone(),
+        )
+    });
+    found.dedup();
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aopc_of_a_known_curve() {
+        // c = (1, 0.5, 0.25, 0.25): AOPC_1 = 0.5 / 2, AOPC_3 = (0.5 + 0.75 + 0.75) / 4.
+        let curves = [
+            1.0f32, 0.5, 0.25, 0.25, /* a flat curve */ 0.7, 0.7, 0.7, 0.7,
+        ];
+        let a = aopc_at(&curves, 4, &[1, 3]);
+        assert_eq!(a, [0.25, 0.5, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn preferred_names_first_then_alphabetical() {
+        let found = ["zeta", "edge", "alpha", "sensitivity"]
+            .map(str::to_owned)
+            .to_vec();
+        let preferred = ["sensitivity", "edge", "missing"].map(str::to_owned);
+        assert_eq!(
+            by_preference(found, &preferred),
+            ["sensitivity", "edge", "alpha", "zeta"]
+        );
+    }
+}
