@@ -85,9 +85,21 @@ fn sort(value: Value) -> Value {
 /// The finished folder of this key and its record, if there is one.
 pub fn finished(project: &Project, key: &StageKey) -> anyhow::Result<Option<(PathBuf, KeyRecord)>> {
     let folder = project.folder(key.stage, &key.key);
-    Ok(read_record(&folder)?
+    Ok(readable_record(&folder)?
         .filter(|r| r.key == key.key)
         .map(|r| (folder, r)))
+}
+
+/// [`read_record`], but a `key.json` that does not parse counts as absent (with a warning):
+/// such a folder is not finished, and the next pipeline run replaces it.
+fn readable_record(folder: &Path) -> anyhow::Result<Option<KeyRecord>> {
+    match read_record(folder) {
+        Ok(record) => Ok(record),
+        Err(err) => {
+            eprintln!("xtask: ignoring {}: {err:#}", folder.display());
+            Ok(None)
+        }
+    }
 }
 
 /// The most recently finished folder of a stage (by the modification time of its `key.json`),
@@ -102,7 +114,7 @@ pub fn newest(project: &Project, stage: Stage) -> anyhow::Result<Option<(PathBuf
         let folder = entry
             .with_context(|| format!("listing {}", dir.display()))?
             .path();
-        let Some(record) = read_record(&folder)? else {
+        let Some(record) = readable_record(&folder)? else {
             continue;
         };
         let modified = fs_err::metadata(folder.join(KEY_FILE))?

@@ -515,3 +515,20 @@ fn a_stage_that_succeeds_without_writing_its_artifact_leaves_no_finished_folder(
     assert!(fx.stage_folders(Stage::Data).is_empty());
     assert!(fx.tmp_entries().is_empty());
 }
+
+#[test]
+fn a_corrupt_key_json_is_not_a_finished_folder_and_is_replaced() {
+    let fx = Fixture::new();
+    let out = fx.pipeline(Some(Stage::Data), &[]).unwrap();
+    fx.take_calls();
+    fs_err::write(out[0].folder.join("key.json"), "{ truncated").unwrap();
+    let config = sal_config::Config::load(&fx.config).unwrap();
+    assert_eq!(
+        states(&fx.project, &config, &fx.config).unwrap()[0].1,
+        State::Missing
+    );
+    let again = fx.pipeline(Some(Stage::Data), &[]).unwrap();
+    assert_eq!(with_action(&again, Action::Ran), ["data"]);
+    assert_eq!(again[0].folder, out[0].folder);
+    assert!(store::read_record(&again[0].folder).unwrap().is_some());
+}
