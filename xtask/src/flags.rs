@@ -7,12 +7,15 @@ use sal_config::Stage;
 
 /// The sal pipeline orchestrator: runs the stages of `sal` in order, caching each stage's
 /// artifacts under `artifacts/<stage>/<key>/`.
-///
-/// Environment: `SAL_BIN=/path/to/program` runs that program instead of building `sal` in
-/// release (it must accept the same arguments; used by the tests with a fake `sal`).
-/// `SAL_CIFAR10_DIR` is passed on to the stages (see the README).
 #[derive(Debug, Parser)]
-#[command(name = "cargo xtask", version, about, long_about = None)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    version,
+    after_help = "Environment:\n  \
+        SAL_BIN=PROGRAM   run PROGRAM instead of building `sal` in release (same arguments; the tests use a fake `sal`)\n  \
+        SAL_CIFAR10_DIR   folder of the CIFAR-10 binary batches, passed on to the stages (see the README)"
+)]
 pub struct Xtask {
     /// Folder holding the stage folders, the lock and the temporary folders
     /// [default: `artifacts/` at the repository root].
