@@ -31,6 +31,9 @@ enum Command {
     Data(cmd::data::Args),
     /// Stage `report`: the paper's figures and tables beside ours (report.md, report.html).
     Report(cmd::report::Args),
+    /// Stage `stats`: reliability tables (alpha, Spearman, bootstrap intervals) from the
+    /// metrics; or `sal stats alpha|spearman` on any safetensors file.
+    Stats(cmd::stats::Args),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +43,7 @@ fn main() -> ExitCode {
         Command::Config(args) => cmd::config::run(&args),
         Command::Data(args) => cmd::data::run(&args),
         Command::Report(args) => cmd::report::run(&args),
+        Command::Stats(args) => cmd::stats::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

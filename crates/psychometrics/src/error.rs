@@ -58,6 +58,35 @@ pub enum StatsError {
     #[error("{units} units: the rank table holds at most {max}")]
     TooManyUnits { units: usize, max: usize },
 
+    /// A user's tensor file is not valid safetensors.
+    #[error("{path}: not a valid safetensors file: {message}")]
+    TensorParse { path: PathBuf, message: String },
+
+    /// A user's tensor file has no tensor of that name; lists the names present.
+    #[error("{path}: no tensor `{name}` (tensors: {available})")]
+    TensorMissing {
+        path: PathBuf,
+        name: String,
+        available: String,
+    },
+
+    /// A tensor whose dtype is not a real number type.
+    #[error("{path}: tensor `{name}` has dtype {dtype}; expected a float (f64, f32, f16, bf16) or integer type")]
+    TensorDtype {
+        path: PathBuf,
+        name: String,
+        dtype: String,
+    },
+
+    /// A tensor with another number of dimensions than required.
+    #[error("{path}: tensor `{name}` has shape {shape:?}; expected {expected} dimension(s)")]
+    TensorRank {
+        path: PathBuf,
+        name: String,
+        shape: Vec<usize>,
+        expected: usize,
+    },
+
     /// The `[stats]` section is invalid.
     #[error("[stats] {0}")]
     Config(String),

@@ -22,6 +22,7 @@ pub mod rank;
 pub mod rank_alpha;
 pub mod stage;
 pub mod synthetic;
+pub mod tensor_file;
 
 pub use alpha::{alpha_bootstrap, krippendorff_alpha, Alpha};
 pub use bootstrap::{column_means_bootstrap, percentile_interval, Bootstrap, Interval};
