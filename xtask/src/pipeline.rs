@@ -70,13 +70,6 @@ pub fn run(
             project.lock_path().display()
         );
     })?;
-    for removed in store::clean_tmp(project)? {
-        eprintln!(
-            "xtask: removed {} (left by an interrupted run)",
-            removed.display()
-        );
-    }
-
     let stages = selected(flags.until);
     for &stage in &flags.force {
         if !stages.contains(&stage) {
@@ -91,6 +84,16 @@ pub fn run(
         &forced(&flags.force),
         sal,
     )?;
+    let resumable: Vec<PathBuf> = stages
+        .iter()
+        .map(|&stage| store::tmp_folder(project, plan.key(stage)))
+        .collect();
+    for removed in store::clean_tmp(project, &resumable)? {
+        eprintln!(
+            "xtask: removed {} (left by an interrupted run of another key)",
+            removed.display()
+        );
+    }
 
     let mut outcomes: Vec<Outcome> = Vec::new();
     for &stage in &stages {
@@ -110,12 +113,22 @@ pub fn run(
                 .iter()
                 .map(|&input| (input, project.folder(input, &plan.key(input).key)))
                 .collect();
-            let tmp = store::create_tmp(project, key)?;
+            let (tmp, resumed) = store::create_tmp(project, key)?;
+            if resumed {
+                eprintln!(
+                    "xtask: {stage}: resuming in {} (left by an interrupted run)",
+                    project.display(&tmp)
+                );
+            }
             let ran = runner::run_stage(program, stage, &config_path, &tmp, &inputs)
                 .and_then(|()| runner::check_outputs(stage, &tmp, program));
             if let Err(err) = ran {
-                // Best effort: the next pipeline removes whatever is left in .tmp anyway.
-                let _ = fs_err::remove_dir_all(&tmp);
+                // The folder stays: it never looks finished (no key.json, not under
+                // artifacts/<stage>/), and the next run of this key resumes from its checkpoints.
+                eprintln!(
+                    "xtask: {stage}: kept {} for the next run to resume from",
+                    project.display(&tmp)
+                );
                 print_summary(project, &outcomes, true);
                 return Err(err);
             }

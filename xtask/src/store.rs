@@ -131,20 +131,24 @@ pub fn newest(project: &Project, stage: Stage) -> anyhow::Result<Option<(PathBuf
     Ok(best.map(|(_, folder, record)| (folder, record)))
 }
 
-/// Creates an empty temporary folder for a run of this key:
-/// `artifacts/.tmp/<stage>-<key prefix>-<pid>/`.
-pub fn create_tmp(project: &Project, key: &StageKey) -> anyhow::Result<PathBuf> {
-    let tmp = project.tmp_dir().join(format!(
-        "{}-{}-{}",
-        key.stage,
-        short_key(&key.key),
-        std::process::id()
-    ));
-    if tmp.exists() {
-        fs_err::remove_dir_all(&tmp)?;
-    }
+/// The folder where a run of this key builds its outputs: `artifacts/.tmp/<stage>-<key prefix>/`.
+///
+/// It depends on the key only, so a stage that failed or was killed finds what it left there
+/// (its checkpoints) when the pipeline runs it again, and resumes. The pipeline lock guarantees
+/// one writer.
+pub fn tmp_folder(project: &Project, key: &StageKey) -> PathBuf {
+    project
+        .tmp_dir()
+        .join(format!("{}-{}", key.stage, short_key(&key.key)))
+}
+
+/// Creates (or reopens) the temporary folder of this key; returns it and whether an earlier,
+/// interrupted run left files there to resume from.
+pub fn create_tmp(project: &Project, key: &StageKey) -> anyhow::Result<(PathBuf, bool)> {
+    let tmp = tmp_folder(project, key);
+    let resumed = tmp.is_dir() && fs_err::read_dir(&tmp)?.next().is_some();
     fs_err::create_dir_all(&tmp)?;
-    Ok(tmp)
+    Ok((tmp, resumed))
 }
 
 /// Writes `key.json` into the temporary folder, then renames it into place (replacing a
@@ -175,10 +179,11 @@ pub fn install(
     Ok(folder)
 }
 
-/// Removes everything in `artifacts/.tmp/`. Call it only while holding the pipeline lock: then
-/// no other pipeline is building there, so whatever is left was abandoned by an interrupted run.
-/// Returns the removed folders.
-pub fn clean_tmp(project: &Project) -> anyhow::Result<Vec<PathBuf>> {
+/// Removes everything in `artifacts/.tmp/` except the folders in `keep` (the temporary folders
+/// of the stages this pipeline may run, which hold what an interrupted run left to resume
+/// from). Call it only while holding the pipeline lock: then no other pipeline is building
+/// there, so whatever is left was abandoned by an interrupted run. Returns the removed entries.
+pub fn clean_tmp(project: &Project, keep: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let tmp = project.tmp_dir();
     let mut removed = Vec::new();
     if !tmp.is_dir() {
@@ -192,6 +197,9 @@ pub fn clean_tmp(project: &Project) -> anyhow::Result<Vec<PathBuf>> {
         .collect::<anyhow::Result<_>>()?;
     entries.sort();
     for path in entries {
+        if keep.contains(&path) {
+            continue;
+        }
         if fs_err::symlink_metadata(&path)?.is_dir() {
             fs_err::remove_dir_all(&path)?;
         } else {

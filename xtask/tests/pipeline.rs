@@ -110,7 +110,15 @@ fn a_failing_stage_leaves_no_finished_folder_and_is_redone() {
     assert_eq!(fx.take_ran(), ["data", "train", "attribute", "metrics"]);
     assert!(fx.stage_folders(Stage::Metrics).is_empty());
     assert!(fx.stage_folders(Stage::Stats).is_empty());
-    assert!(fx.tmp_entries().is_empty(), "{:?}", fx.tmp_entries());
+    // Its temporary folder stays, for the next run to resume from; it never looks finished.
+    let kept = fx.tmp_entries();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(kept[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .starts_with("metrics-"));
+    assert!(!kept[0].join("key.json").exists());
 
     fx.control("fail_metrics", None);
     let out = fx.pipeline(None, &[]).unwrap();
@@ -119,6 +127,12 @@ fn a_failing_stage_leaves_no_finished_folder_and_is_redone() {
         ["data", "train", "attribute"]
     );
     assert_eq!(fx.take_ran(), ["metrics", "stats", "report"]);
+    assert_eq!(
+        fx.resumed(),
+        ["metrics"],
+        "the re-run found what the failed run left"
+    );
+    assert!(fx.tmp_entries().is_empty(), "{:?}", fx.tmp_entries());
 }
 
 #[test]
@@ -136,8 +150,28 @@ fn a_killed_stage_leaves_no_finished_folder_and_is_redone() {
     fx.take_calls();
     fx.pipeline(Some(Stage::Attribute), &[]).unwrap();
     assert_eq!(fx.take_ran(), ["attribute"]);
+    assert_eq!(
+        fx.resumed(),
+        ["attribute"],
+        "the killed run's folder is resumed"
+    );
     let folder = &fx.stage_folders(Stage::Attribute)[0];
     assert!(folder.join("saliency.safetensors").is_file() && !folder.join("partial.bin").exists());
+}
+
+#[test]
+fn a_resumable_folder_of_another_key_is_removed_not_resumed() {
+    let fx = Fixture::new();
+    fx.control("fail_train", Some(""));
+    fx.pipeline(Some(Stage::Train), &[]).unwrap_err();
+    assert_eq!(fx.tmp_entries().len(), 1);
+    fx.control("fail_train", None);
+    // Another train config: another key; the old partial folder is not this run's to resume.
+    fx.set_config(&format!("{}\n[train]\nseed = 99\n", support::CONFIG));
+    fx.take_calls();
+    fx.pipeline(Some(Stage::Train), &[]).unwrap();
+    assert!(fx.resumed().is_empty());
+    assert!(fx.tmp_entries().is_empty(), "{:?}", fx.tmp_entries());
 }
 
 #[test]
@@ -513,7 +547,10 @@ fn a_stage_that_succeeds_without_writing_its_artifact_leaves_no_finished_folder(
     let err = fx.pipeline(Some(Stage::Data), &[]).unwrap_err().to_string();
     assert!(err.contains("did not write dataset.safetensors"), "{err}");
     assert!(fx.stage_folders(Stage::Data).is_empty());
-    assert!(fx.tmp_entries().is_empty());
+    // What it wrote stays in its temporary folder (kept for a re-run), never installed.
+    let kept = fx.tmp_entries();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(kept[0].join("notes.txt").is_file() && !kept[0].join("key.json").exists());
 }
 
 #[test]

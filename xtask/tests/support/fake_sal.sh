@@ -8,7 +8,8 @@
 #   kill_<stage>    kill itself with SIGKILL midway
 #   edit_on_help    once, on the first `--help`: append a line to the file it names (a source
 #                   edited while the pipeline prepares)
-# Every real stage run (not --help) appends "<stage> <--input names>" to calls.log.
+# Every real stage run (not --help) appends "<stage> <--input names>" to calls.log, and
+# "<stage>" to resumed.log when its out folder holds what an interrupted run left.
 set -eu
 here=$(dirname "$0")
 stage=${1:-}
@@ -54,6 +55,8 @@ done
 [ -f "$config" ] || { echo "fake sal: no config $config" >&2; exit 3; }
 [ -d "$out" ] || { echo "fake sal: no out folder $out" >&2; exit 3; }
 echo "$stage$inputs" >> "$here/calls.log"
+# A real stage resumes from the checkpoints an interrupted run left in its out folder.
+[ -f "$out/partial.bin" ] && echo "$stage" >> "$here/resumed.log"
 echo "partial" > "$out/partial.bin"
 [ -f "$here/sleep_$stage" ] && sleep "$(cat "$here/sleep_$stage")"
 if [ -f "$here/fail_$stage" ]; then echo "fake sal: $stage failed on purpose" >&2; exit 1; fi

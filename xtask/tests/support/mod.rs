@@ -93,6 +93,14 @@ impl Fixture {
         text.lines().map(str::to_owned).collect()
     }
 
+    /// The stages that found an interrupted run's files in their out folder, from resumed.log.
+    pub fn resumed(&self) -> Vec<String> {
+        let log = self.bin.with_file_name("resumed.log");
+        let text = fs_err::read_to_string(&log).unwrap_or_default();
+        let _ = fs_err::remove_file(&log);
+        text.lines().map(str::to_owned).collect()
+    }
+
     /// The stages whose subprocess ran, from the call log.
     pub fn take_ran(&self) -> Vec<String> {
         self.take_calls()
