@@ -67,7 +67,7 @@ pub fn run_with_text(
         &saliency.image_index,
         &config.metrics.fills,
     )?;
-    let stats = load_stats(&inputs.stats_json())?;
+    let stats = load_stats(&inputs.stats_json(), &dataset.class_names)?;
     let records = inputs
         .stages()
         .iter()
@@ -316,6 +316,7 @@ fn document(cx: &Context<'_>) -> Document {
     sections::results::figure2a(&mut doc, cx);
     sections::results::figure2b(&mut doc, cx);
     sections::results::global_scores(&mut doc, cx);
+    sections::results::stats_global(&mut doc, cx);
     sections::reliability::table1_section(&mut doc, cx);
     sections::reliability::inter_method_section(&mut doc, cx);
     sections::reliability::table2_section(&mut doc, cx);

@@ -106,7 +106,7 @@ fn the_markdown_holds_both_tables_with_the_papers_values_and_the_header() {
     );
     // A pair the paper does not have is shown without a paper value.
     assert!(
-        md.contains("AOPC_LeRF, L=20, uniform fill vs AOPC_LeRF, L=20, mean fill"),
+        md.contains("AOPC_LeRF, L=20, mean fill vs AOPC_LeRF, L=20, uniform fill"),
         "extra Table 2 row"
     );
     // Header: cache keys, "not recorded" for the stage without key.json, checksums, accuracy.
@@ -123,7 +123,7 @@ fn the_markdown_holds_both_tables_with_the_papers_values_and_the_header() {
         md.contains("per class") && md.contains("| frog | 3 |"),
         "per-class table"
     );
-    assert!(md.contains("| confidence <= 0.8 | 8 |"), "confidence table");
+    assert!(md.contains("| confidence<=0.8 | 8 |"), "confidence table");
 }
 
 #[test]
@@ -222,13 +222,12 @@ fn inconsistent_inputs_are_refused_with_the_file_named() {
         "no report from inconsistent inputs"
     );
 
-    fs_err::write(
-        inputs.stats.join("stats.json"),
-        "{\"table1\": [{\"metric\": \"auc\"}]}",
-    )
-    .unwrap();
+    let bad = r#"{"methods": ["a", "b"], "consistency": [{"method": "a",
+        "x": {"metric": "auc", "steps": 1, "fill": "mean"},
+        "y": {"metric": "auc", "steps": 1, "fill": "mean"}, "rho": 0.5}]}"#;
+    fs_err::write(inputs.stats.join("stats.json"), bad).unwrap();
     let err = sal_report::run(&config(), &inputs, &dir.path().join("out"))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("stats.json"), "{err}");
+    assert!(err.contains("stats.json") && err.contains("auc"), "{err}");
 }

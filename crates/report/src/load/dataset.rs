@@ -36,6 +36,8 @@ pub struct DatasetInfo {
     pub class_names_recorded: bool,
     /// The `source_sha256` metadata field as written (checksums of the source batches).
     pub source_sha256: Option<Value>,
+    /// The `verified` metadata field: whether the official checksums were checked.
+    pub verified: Option<bool>,
     test_images: Vec<u8>,
     test_count: usize,
 }
@@ -61,6 +63,7 @@ impl DatasetInfo {
             class_names,
             class_names_recorded,
             source_sha256: extra.get("source_sha256").cloned(),
+            verified: extra.get("verified").and_then(Value::as_bool),
             test_images,
             test_count: shape[0],
         })

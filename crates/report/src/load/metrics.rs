@@ -8,7 +8,7 @@ use sal_artifact::{names::metrics as names, Artifact, Kind};
 
 use crate::aopc::{mean_aopc, random_band, Band, Z95};
 use crate::error::{ReportError, Result};
-use crate::load::saliency::order_by_preference;
+use crate::load::saliency::{configured_list, order_by_preference};
 
 /// A pixel order of the AOPC curves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -66,7 +66,8 @@ pub struct Metrics {
 impl Metrics {
     /// Reads `metrics.safetensors` for `methods`, checking that its images are `image_index`
     /// (those of the saliency artifact, in the same order). Fills are every
-    /// `curve.random_mean.<fill>`, ordered as in `preferred_fills`.
+    /// `curve.random_mean.<fill>`, ordered as the artifact's config lists them (`fills`), else
+    /// as in `preferred_fills`, then alphabetically.
     pub fn load(
         path: &Path,
         methods: &[String],
@@ -74,6 +75,12 @@ impl Metrics {
         preferred_fills: &[String],
     ) -> Result<Self> {
         let artifact = Artifact::open(path, Kind::Metrics)?;
+        let recorded = configured_list(artifact.meta(), "fills");
+        let preferred_fills = if recorded.is_empty() {
+            preferred_fills
+        } else {
+            &recorded[..]
+        };
         let n = image_index.len();
         let own_index = artifact.read_dims::<u32>(names::IMAGE_INDEX, &[None])?.1;
         if own_index != image_index {

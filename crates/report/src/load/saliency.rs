@@ -30,9 +30,16 @@ pub struct Saliency {
 
 impl Saliency {
     /// Reads `saliency.safetensors`. Methods are every `saliency.<method>` tensor; they are
-    /// ordered as in `preferred` (the config's method list), then alphabetically.
+    /// ordered as the artifact's own config lists them (`methods`), else as in `preferred`
+    /// (the report's config), then alphabetically; the stats stage orders them the same way.
     pub fn load(path: &Path, preferred: &[String]) -> Result<Self> {
         let artifact = Artifact::open(path, Kind::Saliency)?;
+        let recorded = configured_list(artifact.meta(), "methods");
+        let preferred = if recorded.is_empty() {
+            preferred.to_vec()
+        } else {
+            recorded
+        };
         let (shape, image_index) = artifact.read_dims::<u32>(names::IMAGE_INDEX, &[None])?;
         let n = shape[0];
         let label = artifact.read::<u8>(names::LABEL, &[n])?;
@@ -43,7 +50,7 @@ impl Saliency {
             .filter_map(|name| name.strip_prefix(&names::map("")))
             .map(str::to_owned)
             .collect();
-        let methods = order_by_preference(found, preferred);
+        let methods = order_by_preference(found, &preferred);
         if methods.is_empty() {
             return Err(ReportError::Missing {
                 path: path.to_owned(),
@@ -87,6 +94,20 @@ impl Saliency {
             .get(method)
             .and_then(|m| m.get(i * MAP_PIXELS..(i + 1) * MAP_PIXELS))
     }
+}
+
+/// The list of strings `key` of an artifact's recorded config section (empty if absent).
+pub fn configured_list(meta: &sal_artifact::Meta, key: &str) -> Vec<String> {
+    meta.config
+        .get(key)
+        .and_then(serde_json::Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// `found` ordered by position in `preferred`, the rest alphabetically after them.

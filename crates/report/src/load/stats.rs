@@ -83,6 +83,23 @@ pub struct GroupMean {
     pub mean: Estimate,
 }
 
+/// The random-ordering baseline of AOPC at one L and fill.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RandomEntry {
+    /// Fill.
+    pub fill: String,
+    /// L.
+    pub steps: usize,
+    /// R.
+    pub orderings: usize,
+    /// Mean AOPC over orderings and images.
+    pub mean: f64,
+    /// Percentile band of the per-ordering means.
+    pub interval: Option<(f64, f64)>,
+    /// Bootstrap interval over images.
+    pub ci: Option<(f64, f64)>,
+}
+
 /// One group of images of a breakdown (a class, or a confidence band) and its means.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Group {
@@ -105,14 +122,20 @@ pub struct Stats {
     pub bootstrap: Option<usize>,
     /// Level of the alpha intervals, if recorded.
     pub alpha_interval_level: Option<f64>,
+    /// Level of the intervals of means, if recorded.
+    pub mean_interval_level: Option<f64>,
+    /// L of the AOPC in Table 2, if recorded.
+    pub consistency_steps: Option<usize>,
     /// Table 1 cells.
     pub alpha: Vec<AlphaEntry>,
     /// Inter-method reliability.
     pub inter_method: Vec<InterMethodEntry>,
     /// Table 2 cells.
     pub consistency: Vec<ConsistencyEntry>,
-    /// Global means over all images.
+    /// Global means over all images, with bootstrap intervals.
     pub global: Vec<GroupMean>,
+    /// The random baseline's AOPC at the reported L.
+    pub random: Vec<RandomEntry>,
     /// Per-class breakdown, one group per class.
     pub per_class: Vec<Group>,
     /// Images with confidence at most `confidence_threshold`.

@@ -73,7 +73,14 @@ pub fn write(doc: &mut Document, cx: &Context<'_>) {
     doc.heading(3, "Data checksums");
     match &cx.dataset.source_sha256 {
         Some(value) => {
-            doc.paragraph("SHA-256 of the source files, as recorded by the data stage:");
+            let verified = match cx.dataset.verified {
+                Some(true) => "checked against the official CIFAR-10 checksums",
+                Some(false) => "NOT checked against the official checksums (data.verify = false)",
+                None => "verification not recorded",
+            };
+            doc.paragraph(format!(
+                "SHA-256 of the source files, as recorded by the data stage ({verified}):"
+            ));
             doc.code(pretty(value));
         }
         None => {

@@ -3,7 +3,9 @@
 use super::Context;
 use crate::describe::Describe;
 use crate::load::metrics::Order;
-use crate::render::{num, Document, Table, NONE};
+use crate::load::stats::Variant;
+use crate::paper::Metric;
+use crate::render::{num, with_interval, Document, Table, NONE};
 
 /// Figure 1's section.
 pub fn figure1(doc: &mut Document, cx: &Context<'_>) {
@@ -159,6 +161,83 @@ pub fn global_scores(doc: &mut Document, cx: &Context<'_>) {
     }
     doc.table(
         format!("Global scores over the {} evaluated images (the end points of Figure 2a and the summaries of Figure 2b). The random baseline's AOPC_MoRF and AOPC_LeRF are the same quantity.", cx.saliency.len()),
+        table,
+    );
+}
+
+/// The stats stage's global means with their bootstrap intervals, at the largest L it reports.
+pub fn stats_global(doc: &mut Document, cx: &Context<'_>) {
+    let s = cx.stats;
+    if s.global.is_empty() {
+        doc.paragraph("stats.json holds no global scores.");
+        return;
+    }
+    let max_l = |metric: Metric| {
+        s.global
+            .iter()
+            .filter(|g| g.variant.metric == metric)
+            .filter_map(|g| g.variant.steps)
+            .max()
+    };
+    let columns = [
+        (Metric::Faithfulness, None),
+        (Metric::Morf, max_l(Metric::Morf)),
+        (Metric::Lerf, max_l(Metric::Lerf)),
+    ];
+    let mut header = vec!["Method".to_owned(), "Fill".to_owned()];
+    for (metric, l) in columns {
+        header.push(match l {
+            Some(l) => format!("{}, L={l}", metric.label()),
+            None => metric.label().to_owned(),
+        });
+    }
+    let mut table = Table::new(header);
+    for fill in &cx.metrics.fills {
+        for method in &cx.metrics.methods {
+            let mut row = vec![cx.paper.method_label(method), fill.clone()];
+            for (metric, steps) in columns {
+                let variant = Variant {
+                    metric,
+                    steps,
+                    fill: fill.clone(),
+                };
+                let cell = s
+                    .global
+                    .iter()
+                    .find(|g| &g.method == method && g.variant == variant);
+                row.push(cell.map_or(NONE.to_owned(), |g| with_interval(g.mean.value, g.mean.ci)));
+            }
+            table.row(row);
+        }
+        let random = s
+            .random
+            .iter()
+            .filter(|r| &r.fill == fill)
+            .max_by_key(|r| r.steps);
+        if let Some(r) = random {
+            table.row([
+                "random baseline".to_owned(),
+                fill.clone(),
+                String::new(),
+                format!(
+                    "{} (L={}, R={})",
+                    with_interval(r.mean, r.interval),
+                    r.steps,
+                    r.orderings
+                ),
+                String::new(),
+            ]);
+        }
+    }
+    let level = s.mean_interval_level.map_or_else(
+        || "unrecorded-level".to_owned(),
+        |l| format!("{}%", num(l * 100.0, 1)),
+    );
+    doc.table(
+        format!(
+            "Global means over images from the stats stage, with {level} bootstrap intervals ({} resamples of the images); the random baseline's bracket is the percentile band of its per-ordering means.",
+            s.bootstrap.map_or_else(|| "an unrecorded number of".to_owned(), |b| b.to_string())
+        ),
         table,
     );
 }

@@ -272,91 +272,154 @@ impl Synthetic {
         inputs
     }
 
-    /// A stats.json whose numbers follow the same rankings.
+    /// A stats.json in the format of `sal_psychometrics::stage::results` whose numbers follow
+    /// the same rankings.
     fn stats_json(&self) -> serde_json::Value {
-        let mut table1 = Vec::new();
-        let mut inter = Vec::new();
+        let steps = [10usize, 20];
+        let v = |metric: &str, l: Option<usize>, fill: &str| json!({"metric": metric, "steps": l, "fill": fill});
         let variants: Vec<(&str, Option<usize>)> = std::iter::once(("faithfulness", None))
             .chain(
-                ["morf", "lerf"]
+                ["aopc_morf", "aopc_lerf"]
                     .iter()
-                    .flat_map(|m| [(*m, Some(10)), (*m, Some(20))]),
+                    .flat_map(|m| steps.map(|l| (*m, Some(l)))),
             )
             .collect();
-        for (i, (metric, steps)) in variants.iter().enumerate() {
-            for fill in FILLS {
-                for with_edge in [true, false] {
+        let all: Vec<&str> = METHODS.to_vec();
+        let without: Vec<&str> = METHODS.iter().copied().filter(|m| *m != "edge").collect();
+        let mut reliability = Vec::new();
+        for fill in FILLS {
+            for (i, (metric, l)) in variants.iter().enumerate() {
+                for (subset, methods) in [("all", &all), ("without_edge", &without)] {
+                    let with_edge = subset == "all";
                     let alpha = 0.1 + 0.02 * i as f64 + if with_edge { 0.1 } else { 0.0 }
                         - if fill == "uniform" { 0.05 } else { 0.0 };
-                    table1.push(json!({"metric": metric, "steps": steps, "fill": fill, "with_edge": with_edge, "alpha": alpha, "ci": [alpha - 0.02, alpha + 0.02]}));
-                    let rho = if *metric == "morf" {
+                    let rho = if metric.ends_with("morf") {
                         0.6
                     } else if *metric == "faithfulness" {
                         0.15
                     } else {
                         0.4
                     } - if with_edge { 0.05 } else { 0.0 };
-                    inter.push(json!({"metric": metric, "steps": steps, "fill": fill, "with_edge": with_edge, "rho": rho}));
+                    let mut row = v(metric, *l, fill);
+                    let extra = json!({
+                        "subset": subset, "methods": methods, "alpha": alpha, "alpha_ci": [alpha - 0.02, alpha + 0.02],
+                        "alpha_ci_undefined": 0, "pairable_values": 100, "mean_rank": vec![3.0; methods.len()],
+                        "missing": vec![0; methods.len()], "inter_method_rho": rho, "pairs": [],
+                    });
+                    row.as_object_mut()
+                        .unwrap()
+                        .extend(extra.as_object().unwrap().clone());
+                    reliability.push(row);
                 }
             }
         }
-        let mut table2 = Vec::new();
+        let mut consistency = Vec::new();
         for (m, method) in METHODS.iter().enumerate() {
-            let v = |metric: &str, fill: &str| json!({"metric": metric, "steps": if metric == "faithfulness" { None } else { Some(20) }, "fill": fill});
+            let l = Some(20);
             let pairs = [
                 (
-                    v("faithfulness", "mean"),
-                    v("morf", "mean"),
+                    "faithfulness_vs_aopc_morf",
+                    v("faithfulness", None, "mean"),
+                    v("aopc_morf", l, "mean"),
                     0.2 + 0.02 * m as f64,
                 ),
                 (
-                    v("faithfulness", "mean"),
-                    v("lerf", "mean"),
+                    "faithfulness_vs_aopc_lerf",
+                    v("faithfulness", None, "mean"),
+                    v("aopc_lerf", l, "mean"),
                     -0.1 - 0.01 * m as f64,
                 ),
-                (v("morf", "mean"), v("lerf", "mean"), 0.3),
-                (v("morf", "uniform"), v("morf", "mean"), 0.7),
-                (v("lerf", "uniform"), v("lerf", "mean"), 0.65),
+                (
+                    "aopc_morf_vs_aopc_lerf",
+                    v("aopc_morf", l, "mean"),
+                    v("aopc_lerf", l, "mean"),
+                    0.3,
+                ),
+                (
+                    "faithfulness_fills",
+                    v("faithfulness", None, "mean"),
+                    v("faithfulness", None, "uniform"),
+                    0.5,
+                ),
+                (
+                    "aopc_morf_fills",
+                    v("aopc_morf", l, "mean"),
+                    v("aopc_morf", l, "uniform"),
+                    0.7,
+                ),
+                (
+                    "aopc_lerf_fills",
+                    v("aopc_lerf", l, "mean"),
+                    v("aopc_lerf", l, "uniform"),
+                    0.65,
+                ),
             ];
-            for (x, y, rho) in pairs {
-                table2.push(json!({"method": method, "x": x, "y": y, "rho": rho}));
+            for (comparison, x, y, rho) in pairs {
+                consistency.push(json!({"method": method, "comparison": comparison, "x": x, "y": y, "rho": rho, "n": 30}));
             }
         }
-        let means = |scale: f64| -> Vec<serde_json::Value> {
+        let scores = |scale: f64| -> Vec<serde_json::Value> {
             let mut out = Vec::new();
             for fill in FILLS {
-                for (m, method) in METHODS.iter().chain(["random"].iter()).enumerate() {
-                    let (morf, lerf, f) = if *method == "random" {
-                        (0.1, 0.1, None)
-                    } else {
-                        (
-                            f64::from(self.morf_rates[m]) * scale,
-                            f64::from(self.lerf_rates[m]) * scale,
-                            Some(f64::from(self.f_means[m]) * scale),
-                        )
-                    };
-                    out.push(json!({"method": method, "metric": "morf", "steps": 20, "fill": fill, "mean": morf}));
-                    out.push(json!({"method": method, "metric": "lerf", "steps": 20, "fill": fill, "mean": lerf}));
-                    if let Some(f) = f {
-                        out.push(json!({"method": method, "metric": "faithfulness", "steps": null, "fill": fill, "mean": f}));
+                for (m, method) in METHODS.iter().enumerate() {
+                    let f = f64::from(self.f_means[m]) * scale;
+                    let morf = f64::from(self.morf_rates[m]) * scale;
+                    let lerf = f64::from(self.lerf_rates[m]) * scale;
+                    for (metric, l, mean) in [
+                        ("faithfulness", None, f),
+                        ("aopc_morf", Some(20), morf),
+                        ("aopc_lerf", Some(20), lerf),
+                    ] {
+                        let mut row = v(metric, l, fill);
+                        let extra = json!({"method": method, "n": 30, "mean": mean, "ci": [mean - 0.01, mean + 0.01]});
+                        row.as_object_mut()
+                            .unwrap()
+                            .extend(extra.as_object().unwrap().clone());
+                        out.push(row);
                     }
                 }
             }
             out
         };
-        let per_class: Vec<serde_json::Value> = CLASSES
+        let random = |mean: f64| -> Vec<serde_json::Value> {
+            FILLS.iter().map(|fill| json!({"fill": fill, "steps": 20, "mean": mean, "ci": [mean - 0.01, mean + 0.01]})).collect()
+        };
+        let mut groups: Vec<serde_json::Value> = (0..CLASSES.len())
+            .map(|c| {
+                json!({"name": format!("label={c}"), "kind": "label", "label": c, "images": self.per_class,
+                       "scores": scores(1.0 + 0.1 * c as f64), "random": random(0.1), "alpha": []})
+            })
+            .collect();
+        groups.push(
+            json!({"name": "confidence<=0.8", "kind": "confidence", "label": null, "images": 8,
+                           "scores": scores(0.5), "random": random(0.1), "alpha": []}),
+        );
+        groups.push(
+            json!({"name": "confidence>0.8", "kind": "confidence", "label": null, "images": 22,
+                           "scores": scores(1.0), "random": random(0.1), "alpha": []}),
+        );
+        let global: Vec<serde_json::Value> = scores(1.0)
+            .into_iter()
+            .map(|mut row| {
+                let extra = json!({"missing": 0, "median": 0.1, "q25": 0.05, "q75": 0.15});
+                row.as_object_mut()
+                    .unwrap()
+                    .extend(extra.as_object().unwrap().clone());
+                row
+            })
+            .collect();
+        let random_baseline: Vec<serde_json::Value> = FILLS
             .iter()
-            .enumerate()
-            .map(|(c, name)| json!({"group": name, "images": self.per_class, "means": means(1.0 + 0.1 * c as f64)}))
+            .flat_map(|fill| steps.map(|l| json!({"fill": fill, "steps": l, "orderings": self.orderings, "mean": 0.1, "interval": [0.08, 0.12], "ci": [0.09, 0.11]})))
             .collect();
         json!({
-            "alpha_level": "ordinal", "bootstrap": 200, "alpha_ci": 0.999, "confidence_threshold": 0.8,
-            "table1": table1, "inter_method": inter, "table2": table2,
-            "per_class": per_class,
-            "per_confidence": [
-                {"group": "confidence <= 0.8", "low": true, "images": 8, "means": means(0.5)},
-                {"group": "confidence > 0.8", "low": false, "images": 22, "means": means(1.0)},
-            ],
+            "schema": "stats/1", "images": CLASSES.len() * self.per_class, "methods": METHODS, "fills": FILLS,
+            "subsets": [{"name": "all", "methods": all}, {"name": "without_edge", "methods": without}],
+            "curve_steps": self.steps, "aopc_steps": steps, "skipped_aopc_steps": [], "consistency_steps": 20,
+            "alpha_level": "ordinal", "bootstrap": 200, "seed": 4, "alpha_ci": 0.999, "mean_ci": 0.95,
+            "confidence_threshold": 0.8, "faithfulness_nan": [],
+            "reliability": reliability, "consistency": consistency, "global": global,
+            "random_baseline": random_baseline, "groups": groups,
         })
     }
 }
