@@ -25,6 +25,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Throughput of the fast CPU kernels (forward, input gradient, training step) as ratios
+    /// to a 2048^3 matmul in the same process.
+    Bench(cmd::bench::Args),
     /// Print a config file as the stages see it (defaults filled in, validated).
     Config(cmd::config::Args),
     /// Stage `data`: read and check the CIFAR-10 batches, split, write dataset.safetensors.
@@ -37,9 +40,11 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    sal_model::fast::tune_allocator();
     let cli = Cli::parse();
     logging::init(cli.verbose, cli.quiet);
     let result = match cli.command {
+        Command::Bench(args) => cmd::bench::run(&args),
         Command::Config(args) => cmd::config::run(&args),
         Command::Data(args) => cmd::data::run(&args),
         Command::Report(args) => cmd::report::run(&args),

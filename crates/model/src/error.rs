@@ -26,6 +26,9 @@ pub enum ModelError {
     /// The configured device does not exist or this build lacks its feature.
     #[error("device {device:?} is not available: {reason}")]
     Device { device: String, reason: String },
+    /// A recording of the fast network does not fit the network or the call.
+    #[error("bad recording: {message}")]
+    BadRecording { message: String },
     /// A value became NaN or infinite (e.g. training diverged).
     #[error("non-finite value in {what}")]
     NonFinite { what: String },
