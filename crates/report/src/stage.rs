@@ -152,7 +152,8 @@ pub fn run_with_text(
     })
 }
 
-/// Every label and prediction must name a class of the dataset.
+/// Every label and prediction must name a class of the dataset, and every explained image's
+/// label must be its label in the dataset.
 fn check_labels(dataset: &DatasetInfo, saliency: &Saliency) -> Result<()> {
     let classes = dataset.class_names.len();
     if let Some(&bad) = saliency
@@ -169,19 +170,26 @@ fn check_labels(dataset: &DatasetInfo, saliency: &Saliency) -> Result<()> {
             ),
         });
     }
-    if let Some(&bad) = saliency
-        .image_index
-        .iter()
-        .find(|&&i| i as usize >= dataset.test_count())
-    {
-        return Err(ReportError::Inconsistent {
-            path: saliency.path.clone(),
-            message: format!(
-                "test image {bad} is explained, but {} holds {} test images",
-                dataset.path.display(),
-                dataset.test_count()
-            ),
-        });
+    for (&index, &label) in saliency.image_index.iter().zip(&saliency.label) {
+        let Some(&truth) = dataset.test_labels.get(index as usize) else {
+            return Err(ReportError::Inconsistent {
+                path: saliency.path.clone(),
+                message: format!(
+                    "test image {index} is explained, but {} holds {} test images",
+                    dataset.path.display(),
+                    dataset.test_count()
+                ),
+            });
+        };
+        if truth != label {
+            return Err(ReportError::Inconsistent {
+                path: saliency.path.clone(),
+                message: format!(
+                    "test image {index} has label {label} here but {truth} in {}: the artifacts come from different data",
+                    dataset.path.display()
+                ),
+            });
+        }
     }
     Ok(())
 }

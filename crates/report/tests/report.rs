@@ -231,3 +231,36 @@ fn inconsistent_inputs_are_refused_with_the_file_named() {
         .to_string();
     assert!(err.contains("stats.json") && err.contains("auc"), "{err}");
 }
+
+#[test]
+fn a_dataset_whose_labels_disagree_with_the_saliency_artifact_is_refused() {
+    use sal_artifact::names::dataset as names;
+    use sal_artifact::{Artifact, ArtifactWriter, Kind};
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = Synthetic::default().write(&dir.path().join("in"));
+    // The same dataset with every test label moved to the next class.
+    let path = inputs.dataset();
+    let artifact = Artifact::open(&path, Kind::Dataset).unwrap();
+    let (shape, images) = artifact
+        .read_dims::<u8>(names::TEST_IMAGES, &[None, Some(3), Some(32), Some(32)])
+        .unwrap();
+    let labels: Vec<u8> = artifact
+        .read::<u8>(names::TEST_LABELS, &[shape[0]])
+        .unwrap()
+        .iter()
+        .map(|l| (l + 1) % 10)
+        .collect();
+    let mut writer = ArtifactWriter::new(artifact.meta().clone());
+    writer.add(names::TEST_IMAGES, &shape, &images).unwrap();
+    writer
+        .add(names::TEST_LABELS, &[shape[0]], &labels)
+        .unwrap();
+    writer.write(&path).unwrap();
+    let err = sal_report::run(&config(), &inputs, &dir.path().join("out"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("different data") && err.contains("dataset.safetensors"),
+        "{err}"
+    );
+}

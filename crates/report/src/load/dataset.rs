@@ -38,6 +38,8 @@ pub struct DatasetInfo {
     pub source_sha256: Option<Value>,
     /// The `verified` metadata field: whether the official checksums were checked.
     pub verified: Option<bool>,
+    /// True label of every test image.
+    pub test_labels: Vec<u8>,
     test_images: Vec<u8>,
     test_count: usize,
 }
@@ -53,6 +55,7 @@ impl DatasetInfo {
             Some(IMAGE_SHAPE[2]),
         ];
         let (shape, test_images) = artifact.read_dims::<u8>(names::TEST_IMAGES, &dims)?;
+        let test_labels = artifact.read::<u8>(names::TEST_LABELS, &[shape[0]])?;
         let extra = &artifact.meta().extra;
         let (class_names, class_names_recorded) = match extra.get("class_names") {
             None => (CIFAR10_CLASSES.map(str::to_owned).to_vec(), false),
@@ -64,6 +67,7 @@ impl DatasetInfo {
             class_names_recorded,
             source_sha256: extra.get("source_sha256").cloned(),
             verified: extra.get("verified").and_then(Value::as_bool),
+            test_labels,
             test_images,
             test_count: shape[0],
         })

@@ -128,7 +128,16 @@ impl Synthetic {
         let mut w = ArtifactWriter::new(meta);
         w.add(dataset::TEST_IMAGES, &[test_count, 3, 32, 32], &images)
             .unwrap();
-        let labels: Vec<u8> = (0..test_count).map(|i| (i % 10) as u8).collect();
+        // Test image 2i+1 is evaluated image i; the others get any label.
+        let labels: Vec<u8> = (0..test_count)
+            .map(|t| {
+                if t % 2 == 1 {
+                    label[t / 2]
+                } else {
+                    (t % 10) as u8
+                }
+            })
+            .collect();
         w.add(dataset::TEST_LABELS, &[test_count], &labels).unwrap();
         w.write(&inputs.data.join(Kind::Dataset.file_name()))
             .unwrap();
