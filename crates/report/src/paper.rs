@@ -65,6 +65,8 @@ pub struct PaperValues {
     pub fills: BTreeMap<String, String>,
     /// Our method name -> the paper's name.
     pub methods: BTreeMap<String, String>,
+    /// The paper's figures: captions and what Figure 1 shows.
+    pub figures: Figures,
     /// Table 1.
     pub table1: Table1,
     /// Table 2.
@@ -82,6 +84,39 @@ pub struct Source {
     pub transcribed_from: String,
     /// How the transcription maps the paper's words to ours.
     pub notes: Vec<String>,
+}
+
+/// The paper's figures.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Figures {
+    /// Figure 1.
+    pub figure1: Figure1,
+    /// Figure 2a.
+    pub figure2a: FigureCaption,
+    /// Figure 2b.
+    pub figure2b: FigureCaption,
+}
+
+/// A figure's caption and where it is.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct FigureCaption {
+    /// Section of the paper.
+    pub reference: String,
+    /// The paper's caption.
+    pub caption: String,
+}
+
+/// Figure 1: which classes, at which confidence.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Figure1 {
+    /// Section of the paper.
+    pub reference: String,
+    /// The classes shown, top to bottom.
+    pub classes: Vec<String>,
+    /// The images' minimum confidence.
+    pub min_confidence: f64,
+    /// The paper's caption.
+    pub caption: String,
 }
 
 /// Table 1: Krippendorff's alpha with bootstrap intervals.
@@ -401,6 +436,10 @@ mod tests {
             .flat_map(|r| r.cells.iter().map(|c| c[0]))
             .fold(0.0, f64::max);
         assert_eq!(largest, p.claims.alpha_threshold.data.largest);
+        assert_eq!(
+            p.figures.figure1.classes,
+            ["dog", "frog", "horse", "ship", "truck"]
+        );
         let morf100 = p
             .table1
             .rows

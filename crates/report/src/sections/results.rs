@@ -37,7 +37,7 @@ pub fn figure1(doc: &mut Document, cx: &Context<'_>) {
         })
         .collect();
     let mut caption = format!(
-        "Saliency maps of the {} methods plus the image, for one correctly classified evaluated image per class, top to bottom: {}. Positive relevance red, negative blue; each map is normalised by its maximum absolute value. Paper: dog, frog, horse, ship, truck, all classified with confidence >= 0.99.",
+        "Saliency maps of the {} methods plus the image, for one correctly classified evaluated image per class, top to bottom: {}. Positive relevance red, negative blue; each map is normalised by its maximum absolute value.",
         cx.metrics.methods.len(),
         rows.join("; ")
     );
@@ -54,6 +54,16 @@ pub fn figure1(doc: &mut Document, cx: &Context<'_>) {
         ));
     }
     doc.figure("figure1", caption);
+    paper_caption(
+        doc,
+        &cx.paper.figures.figure1.caption,
+        &cx.paper.figures.figure1.reference,
+    );
+}
+
+/// The paper's caption of the same figure, quoted under ours.
+fn paper_caption(doc: &mut Document, caption: &str, reference: &str) {
+    doc.paragraph(format!("The paper's caption ({reference}): \"{caption}\""));
 }
 
 /// Figure 2a's section.
@@ -75,6 +85,8 @@ pub fn figure2a(doc: &mut Document, cx: &Context<'_>) {
             m.fills.iter().map(|f| cx.paper.fill_label(f)).collect::<Vec<_>>().join(", ")
         ),
     );
+    let paper = &cx.paper.figures.figure2a;
+    paper_caption(doc, &paper.caption, &paper.reference);
 }
 
 /// Figure 2b's section.
@@ -96,6 +108,8 @@ pub fn figure2b(doc: &mut Document, cx: &Context<'_>) {
         ));
     }
     doc.figure("figure2b", caption);
+    let paper = &cx.paper.figures.figure2b;
+    paper_caption(doc, &paper.caption, &paper.reference);
 }
 
 /// The global scores behind Figure 2: per method and fill, AOPC minus random at L_max and F.
