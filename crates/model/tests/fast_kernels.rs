@@ -8,7 +8,10 @@ use rand_chacha::ChaCha8Rng;
 use reference::{cross_entropy, nhwc_index, nhwc_to_nchw, RefNet};
 use sal_model::arch::{Architecture, CONV_LAYERS, IMAGE_VALUES, PIXELS};
 use sal_model::fast::bench::{random_images, random_weights};
-use sal_model::fast::{conv3x3_weight_gradient, one_hot, Conv3x3, FastBackend, FastNet, Gradient};
+use sal_model::fast::{
+    conv3x3_weight_gradient, one_hot, relu_derivative, BackwardRule, Conv3x3, FastBackend, FastNet,
+    Gradient, Recording,
+};
 use sal_model::{
     BatchStats, Classifier, InputGradient, ModelError, TrainBackend, Trainable, Weights,
 };
@@ -482,4 +485,78 @@ fn bad_inputs_are_refused_with_clear_errors() {
         backend.train_step(&w, &imgs, &labels, &mask[1..], &mut g, &mut s),
         Err(ModelError::BadLength { .. })
     ));
+}
+
+/// A rule that records its calls, defers to the gradient, and doubles the signal at the ReLU
+/// of layer 3.
+#[derive(Default)]
+struct DoubleAtLayer3 {
+    calls: Vec<(char, usize)>,
+}
+
+impl BackwardRule for DoubleAtLayer3 {
+    fn relu(
+        &mut self,
+        layer: usize,
+        record: &Recording,
+        grad: &mut [f32],
+    ) -> sal_model::error::Result<()> {
+        self.calls.push(('r', layer));
+        relu_derivative(&record.layers[layer].bn, grad);
+        if layer == 3 {
+            grad.iter_mut().for_each(|g| *g *= 2.0);
+        }
+        Ok(())
+    }
+
+    fn pool(
+        &mut self,
+        layer: usize,
+        record: &Recording,
+        grad_out: &[f32],
+        grad_in: &mut [f32],
+    ) -> sal_model::error::Result<()> {
+        self.calls.push(('p', layer));
+        Gradient.pool(layer, record, grad_out, grad_in)
+    }
+}
+
+#[test]
+fn backward_rules_are_applied_at_every_relu_and_pool_in_order() {
+    let arch = tiny_arch();
+    let w = weights(&arch, 91);
+    let net = FastNet::new(&w).unwrap();
+    let images = random_images(2, 92);
+    let rec = net.record(&images).unwrap();
+    let seeds = one_hot(&[2, 7], arch.classes);
+    let mut plain = vec![0.0; images.len()];
+    net.backward(&rec, &seeds, &mut Gradient, &mut plain)
+        .unwrap();
+    let mut rule = DoubleAtLayer3::default();
+    let mut doubled = vec![0.0; images.len()];
+    net.backward(&rec, &seeds, &mut rule, &mut doubled).unwrap();
+    let order: Vec<(char, usize)> = vec![
+        ('p', 5),
+        ('r', 5),
+        ('r', 4),
+        ('p', 3),
+        ('r', 3),
+        ('r', 2),
+        ('p', 1),
+        ('r', 1),
+        ('r', 0),
+    ];
+    assert_eq!(rule.calls, order);
+    assert!(plain.iter().any(|&g| g != 0.0));
+    for (d, p) in doubled.iter().zip(&plain) {
+        assert!(
+            (d - 2.0 * p).abs() <= 1e-6 * (1.0 + p.abs()),
+            "{d} vs 2 x {p}"
+        );
+    }
+    // A recording of another batch size is refused.
+    let mut short = vec![0.0; IMAGE_VALUES];
+    assert!(net
+        .backward(&rec, &seeds, &mut Gradient, &mut short)
+        .is_err());
 }

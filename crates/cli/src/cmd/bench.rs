@@ -25,7 +25,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         warmup: args.warmup,
         ..BenchOptions::default()
     };
-    tracing::info!("running the benchmark (about a minute)");
+    tracing::info!("running the benchmark (a few seconds to a minute, depending on the load)");
     let report = bench::run(&options).context("running the benchmark")?;
     if args.json {
         println!(
