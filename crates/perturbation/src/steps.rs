@@ -15,7 +15,7 @@ use crate::layout::{CHANNELS, IMAGE_VALUES, PIXELS};
 ///
 /// # Shapes
 /// `image`, `replacement`: f32 `[32, 32, 3]` normalised NHWC; `ordering`: pixel ids, at least
-/// `steps.end` of them; `out`: `[steps.len(), 32, 32, 3]`, overwritten.
+/// `steps.end - 1` of them; `out`: `[steps.len(), 32, 32, 3]`, overwritten.
 pub fn write_steps(
     image: &[f32],
     replacement: &[f32],
@@ -36,25 +36,24 @@ pub fn write_steps(
         steps.len() * IMAGE_VALUES,
         "[steps, 32, 32, 3]",
     )?;
-    if steps.end > ordering.len() {
+    if steps.is_empty() {
+        return Ok(());
+    }
+    // x^(k) perturbs ordering[..k]; the last row is k = steps.end - 1.
+    let used = steps.end - 1;
+    if used > ordering.len() {
         return Err(PerturbationError::OutOfRange {
             what: "last step".to_owned(),
-            value: steps.end,
+            value: used,
             max: ordering.len(),
         });
     }
-    if let Some(&bad) = ordering[..steps.end]
-        .iter()
-        .find(|&&p| usize::from(p) >= PIXELS)
-    {
+    if let Some(&bad) = ordering[..used].iter().find(|&&p| usize::from(p) >= PIXELS) {
         return Err(PerturbationError::OutOfRange {
             what: "pixel id".to_owned(),
             value: usize::from(bad),
             max: PIXELS - 1,
         });
-    }
-    if steps.is_empty() {
-        return Ok(());
     }
     let (first, rest) = out.split_at_mut(IMAGE_VALUES);
     first.copy_from_slice(image);
@@ -64,7 +63,7 @@ pub fn write_steps(
     let mut previous: &mut [f32] = first;
     for (row, &p) in rest
         .chunks_exact_mut(IMAGE_VALUES)
-        .zip(&ordering[steps.start..steps.end])
+        .zip(&ordering[steps.start..used])
     {
         row.copy_from_slice(previous);
         set_pixel(row, replacement, usize::from(p));
@@ -155,8 +154,10 @@ mod tests {
             }
         }
         let row = &mut vec![0.0; IMAGE_VALUES];
-        assert!(write_steps(&img, &replacement, &ordering[..3], 2..4, row).is_err());
-        assert!(write_steps(&img, &replacement, &[1024], 0..1, row).is_err());
+        let two_rows = &mut vec![0.0; 2 * IMAGE_VALUES];
+        assert!(write_steps(&img, &replacement, &ordering[..3], 3..5, two_rows).is_err());
+        assert!(write_steps(&img, &replacement, &ordering[..3], 2..4, two_rows).is_ok());
+        assert!(write_steps(&img, &replacement, &[1024], 1..2, row).is_err());
     }
 
     #[test]

@@ -1,0 +1,234 @@
+//! The `metrics` stage: dataset + model + saliency -> `metrics.safetensors`, in checkpointed
+//! chunks, optionally as one shard of the images.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use sal_artifact::{Kind, Meta};
+use sal_config::{Config, Stage};
+use sal_model::Classifier;
+
+pub use crate::inputs::Inputs;
+
+use crate::checkpoint::Checkpoints;
+use crate::engine::{Engine, ImageInput};
+use crate::error::{MetricsError, Result};
+use crate::inputs::Explained;
+use crate::output::{assemble, table_from_results, Globals, Mode, META_SHARD};
+use crate::protocol::Protocol;
+use crate::shard::ShardSpec;
+use crate::table::Table;
+
+/// How the stage runs.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Draw a progress bar (indicatif also hides it when stderr is not a terminal).
+    pub progress: bool,
+    /// Compute only this shard of the images and write a shard file.
+    pub shard: Option<ShardSpec>,
+    /// Stop (as if killed) after computing and checkpointing this many chunks, without writing
+    /// the output: for testing resumption.
+    pub stop_after_chunks: Option<usize>,
+}
+
+/// What the stage did.
+#[derive(Debug, Clone)]
+pub struct Outputs {
+    /// The written `metrics.safetensors` (a shard file with `--shard`); `None` if the run was
+    /// stopped by [`Options::stop_after_chunks`].
+    pub path: Option<PathBuf>,
+    /// Images of this run (of this shard).
+    pub images: usize,
+    /// Images computed now.
+    pub computed_images: usize,
+    /// Images taken from checkpoints of an earlier, interrupted run.
+    pub resumed_images: usize,
+    /// Forward passes run now.
+    pub forward_passes: u64,
+    /// Wall time of the computation (reading inputs excluded), seconds.
+    pub seconds: f64,
+    /// NaN faithfulness values, per method and fill.
+    pub faithfulness_nan: BTreeMap<String, BTreeMap<String, usize>>,
+}
+
+impl Outputs {
+    /// Forward passes per second of wall time.
+    pub fn passes_per_second(&self) -> f64 {
+        self.forward_passes as f64 / self.seconds.max(1e-9)
+    }
+}
+
+/// Runs the stage with any classifier (the model file still identifies the input in the
+/// metadata, but is not read).
+pub fn run_with_classifier(
+    config: &Config,
+    inputs: &Inputs,
+    out_dir: &Path,
+    options: &Options,
+    classifier: &mut dyn Classifier,
+) -> Result<Outputs> {
+    let section = &config.metrics;
+    section.validate().map_err(MetricsError::Config)?;
+    let explained = Explained::read(inputs)?;
+    let protocol = Protocol::new(
+        section,
+        explained.methods.clone(),
+        explained.normalisation.clone(),
+    )?;
+    let layout = protocol.layout();
+    let globals = Globals {
+        random_orders: protocol.random_orders.clone(),
+        faithfulness_pixels: protocol.faithfulness_pixels.clone(),
+    };
+    let mut base = Meta::new(
+        Kind::Metrics,
+        Stage::Metrics.name(),
+        config.section_json(Stage::Metrics),
+    );
+    base.inputs = inputs.keys()?;
+
+    let n = explained.len();
+    let range = match options.shard {
+        Some(shard) => shard.range(n)?,
+        None => 0..n,
+    };
+    let chunks: Vec<(usize, usize)> = range
+        .clone()
+        .step_by(section.checkpoint_images)
+        .map(|a| (a, (a + section.checkpoint_images).min(range.end)))
+        .collect();
+    fs_err::create_dir_all(out_dir)?;
+    let checkpoints = Checkpoints::new(out_dir, base.clone(), layout.clone());
+    let mut tables: Vec<Option<Table>> = chunks
+        .iter()
+        .map(|&(a, b)| checkpoints.load(a, b, &explained.index[a..b]))
+        .collect();
+    let resumed_images: usize = tables.iter().flatten().map(|t| t.images).sum();
+    let to_compute = range.len() - resumed_images;
+    let passes_per_image = protocol.passes_per_image();
+    tracing::info!(
+        "metrics: {} images{} ({} resumed from checkpoints), {} methods, fills {:?}, L = {}, R = {}, P = {}: {} forward passes per image",
+        range.len(),
+        options.shard.map(|s| format!(" (shard {s} of {n} images)")).unwrap_or_default(),
+        resumed_images,
+        protocol.methods.len(),
+        section.fills,
+        protocol.steps,
+        protocol.random_count(),
+        protocol.faithfulness_pixels.len(),
+        passes_per_image,
+    );
+
+    let bar = progress_bar(options.progress, (to_compute * passes_per_image) as u64);
+    let start = Instant::now();
+    let mut engine = Engine::new(classifier, &protocol);
+    let mut computed_images = 0;
+    let mut computed_chunks = 0;
+    for (slot, &(a, b)) in tables.iter_mut().zip(&chunks) {
+        if slot.is_some() {
+            continue;
+        }
+        let mut results = Vec::with_capacity(b - a);
+        for pos in a..b {
+            let maps = explained.maps_of(pos);
+            let input = ImageInput {
+                index: explained.index[pos],
+                predicted: explained.predicted[pos],
+                pixels: explained.pixels_of(pos),
+                maps: &maps,
+            };
+            results.push(engine.image(&input, &mut |rows| bar.inc(rows))?);
+            computed_images += 1;
+            let rate = computed_images as f64 / start.elapsed().as_secs_f64().max(1e-9);
+            bar.set_message(format!(
+                "{computed_images}/{to_compute} images, {rate:.2} images/s"
+            ));
+        }
+        let table = table_from_results(&layout, &results)?;
+        checkpoints.save(a, b, &table, &globals)?;
+        *slot = Some(table);
+        computed_chunks += 1;
+        if options.stop_after_chunks == Some(computed_chunks) {
+            bar.abandon();
+            tracing::info!("metrics: stopped after {computed_chunks} chunks, as asked");
+            return Ok(Outputs {
+                path: None,
+                images: range.len(),
+                computed_images,
+                resumed_images,
+                forward_passes: engine.passes(),
+                seconds: start.elapsed().as_secs_f64(),
+                faithfulness_nan: BTreeMap::new(),
+            });
+        }
+    }
+    bar.finish_and_clear();
+    let seconds = start.elapsed().as_secs_f64();
+    let passes = engine.passes();
+
+    let tables: Vec<Table> = tables
+        .into_iter()
+        .map(|t| t.expect("every chunk is loaded or computed"))
+        .collect();
+    let table = Table::concat(&tables)?;
+    let mode = match options.shard {
+        Some(shard) => Mode::Partial {
+            field: META_SHARD,
+            description: serde_json::to_value(shard.describe(n)?).expect("shard info is JSON"),
+        },
+        None => Mode::Final {
+            store_random_curves: section.store_random_curves,
+        },
+    };
+    let faithfulness_nan = crate::output::faithfulness_nan(&layout, &table);
+    let writer = assemble(&layout, &table, &globals, base, &mode)?;
+    let path = out_dir.join(Kind::Metrics.file_name());
+    writer.write(&path)?;
+    checkpoints.remove()?;
+
+    report_nan(&faithfulness_nan, range.len());
+    tracing::info!(
+        "metrics: {passes} forward passes in {seconds:.1} s ({:.0} passes/s, {:.2} images/s); wrote {}",
+        passes as f64 / seconds.max(1e-9),
+        computed_images as f64 / seconds.max(1e-9),
+        path.display()
+    );
+    Ok(Outputs {
+        path: Some(path),
+        images: range.len(),
+        computed_images,
+        resumed_images,
+        forward_passes: passes,
+        seconds,
+        faithfulness_nan,
+    })
+}
+
+/// A progress bar over forward passes (rate and ETA), hidden when not wanted.
+fn progress_bar(show: bool, passes: u64) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(passes);
+    let style = ProgressStyle::with_template(
+        "metrics {wide_bar} {human_pos}/{human_len} passes, {per_sec}, ETA {eta} | {msg}",
+    )
+    .expect("the template is valid");
+    bar.set_style(style);
+    bar
+}
+
+/// Logs the NaN faithfulness counts (a warning when there are any).
+fn report_nan(nan: &BTreeMap<String, BTreeMap<String, usize>>, images: usize) {
+    for (method, per_fill) in nan {
+        for (fill, &count) in per_fill {
+            if count > 0 {
+                tracing::warn!(
+                    "faithfulness.{method}.{fill}: {count} of {images} images undefined (zero variance of relevance or delta over the faithfulness pixels), stored as NaN"
+                );
+            }
+        }
+    }
+}
