@@ -30,4 +30,4 @@ pub use merge::merge;
 pub use pearson::pearson;
 pub use protocol::{Layout, Protocol};
 pub use shard::ShardSpec;
-pub use stage::{run_with_classifier, Inputs, Options, Outputs};
+pub use stage::{run, run_with_classifier, Inputs, Options, Outputs};

@@ -60,6 +60,13 @@ impl Outputs {
     }
 }
 
+/// Runs the stage with the model of `<train>/model.safetensors` on the fast CPU kernels.
+pub fn run(config: &Config, inputs: &Inputs, out_dir: &Path, options: &Options) -> Result<Outputs> {
+    let (weights, _) = sal_model::Weights::load(&inputs.model_path())?;
+    let mut net = sal_model::fast::FastNet::new(&weights)?;
+    run_with_classifier(config, inputs, out_dir, options, &mut net)
+}
+
 /// Runs the stage with any classifier (the model file still identifies the input in the
 /// metadata, but is not read).
 pub fn run_with_classifier(
