@@ -25,6 +25,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Stage `attribute`: saliency maps of the test images (sensitivity, gradient x input,
+    /// deep Taylor, DeepSHAP, edge) -> saliency.safetensors.
+    Attribute(cmd::attribute::Args),
     /// Throughput of the fast CPU kernels (forward, input gradient, training step) as ratios
     /// to a 2048^3 matmul in the same process.
     Bench(cmd::bench::Args),
@@ -44,6 +47,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init(cli.verbose, cli.quiet);
     let result = match cli.command {
+        Command::Attribute(args) => cmd::attribute::run(&args),
         Command::Bench(args) => cmd::bench::run(&args),
         Command::Config(args) => cmd::config::run(&args),
         Command::Data(args) => cmd::data::run(&args),

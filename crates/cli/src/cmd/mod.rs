@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod args;
+pub mod attribute;
 pub mod bench;
 pub mod config;
 pub mod data;
