@@ -40,6 +40,9 @@ enum Command {
     /// Stage `stats`: reliability tables (alpha, Spearman, bootstrap intervals) from the
     /// metrics; or `sal stats alpha|spearman` on any safetensors file.
     Stats(cmd::stats::Args),
+    /// Stage `train`: train the CNN on the dataset (resumable) -> model.safetensors,
+    /// training_log.safetensors.
+    Train(cmd::train::Args),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
         Command::Data(args) => cmd::data::run(&args),
         Command::Report(args) => cmd::report::run(&args),
         Command::Stats(args) => cmd::stats::run(&args),
+        Command::Train(args) => cmd::train::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -32,6 +32,19 @@ pub enum ModelError {
     /// A value became NaN or infinite (e.g. training diverged).
     #[error("non-finite value in {what}")]
     NonFinite { what: String },
+    /// The dataset artifact cannot be used (the message names the file).
+    #[error(transparent)]
+    Data(#[from] sal_data::DataError),
+    /// A training checkpoint is unusable.
+    #[error("{path}: {message}")]
+    Checkpoint { path: PathBuf, message: String },
+    /// The configuration asks for something this build or this data cannot do.
+    #[error("[train] {key}: {message}")]
+    Config { key: String, message: String },
+    /// Training stopped after an epoch because the caller asked (`stop_after_epoch`); the
+    /// checkpoint in the output folder lets a later run continue.
+    #[error("training stopped after epoch {epoch} as requested; the checkpoint is kept for resuming")]
+    Stopped { epoch: usize },
 }
 
 /// Shorthand for results of this crate.

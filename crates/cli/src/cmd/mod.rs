@@ -7,3 +7,4 @@ pub mod config;
 pub mod data;
 pub mod report;
 pub mod stats;
+pub mod train;
