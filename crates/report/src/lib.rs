@@ -18,6 +18,7 @@ pub mod examples;
 pub mod figures;
 pub mod inputs;
 pub mod load;
+pub mod output;
 pub mod paper;
 pub mod render;
 pub mod sections;

@@ -1,5 +1,6 @@
 //! The report's figures, each drawn once for PNG and once for SVG from the same code.
 
+pub mod build;
 pub mod colormap;
 pub mod figure1;
 pub mod figure2a;

@@ -8,6 +8,8 @@ pub mod results;
 
 use sal_config::Config;
 
+use crate::render::Document;
+
 use crate::compare::Finding;
 use crate::examples::Picks;
 use crate::figures::font::TextSupport;
@@ -55,4 +57,31 @@ impl Context<'_> {
             .map(|m| self.paper.method_label(m))
             .collect()
     }
+}
+
+/// The whole report, section by section.
+pub fn document(cx: &Context<'_>) -> Document {
+    let mut doc = Document {
+        title: "Sanity checks for saliency metrics: this run beside the paper".to_owned(),
+        blocks: Vec::new(),
+    };
+    header::write(&mut doc, cx);
+    comparison::write(&mut doc, cx);
+    results::figure1(&mut doc, cx);
+    results::figure2a(&mut doc, cx);
+    results::figure2b(&mut doc, cx);
+    results::global_scores(&mut doc, cx);
+    results::stats_global(&mut doc, cx);
+    reliability::table1_section(&mut doc, cx);
+    reliability::inter_method_section(&mut doc, cx);
+    reliability::table2_section(&mut doc, cx);
+    breakdowns::write(&mut doc, cx);
+    breakdowns::training_log(&mut doc, cx);
+    doc.heading(2, "Source of the paper's values");
+    doc.paragraph(format!(
+        "{} Transcribed from {}.",
+        cx.paper.source.citation, cx.paper.source.transcribed_from
+    ));
+    doc.list(cx.paper.source.notes.clone());
+    doc
 }
