@@ -227,15 +227,21 @@ fn progress_bar(show: bool, passes: u64) -> ProgressBar {
     bar
 }
 
-/// Logs the NaN faithfulness counts (a warning when there are any).
+/// Logs the NaN faithfulness counts in one warning, when there are any.
 fn report_nan(nan: &BTreeMap<String, BTreeMap<String, usize>>, images: usize) {
-    for (method, per_fill) in nan {
-        for (fill, &count) in per_fill {
-            if count > 0 {
-                tracing::warn!(
-                    "faithfulness.{method}.{fill}: {count} of {images} images undefined (zero variance of relevance or delta over the faithfulness pixels), stored as NaN"
-                );
-            }
-        }
+    let parts: Vec<String> = nan
+        .iter()
+        .flat_map(|(method, per_fill)| {
+            per_fill
+                .iter()
+                .filter(|(_, &count)| count > 0)
+                .map(move |(fill, count)| format!("{method}.{fill} {count}/{images}"))
+        })
+        .collect();
+    if !parts.is_empty() {
+        tracing::warn!(
+            "faithfulness undefined (zero variance of relevance or delta over the faithfulness pixels; stored as NaN, counted in the metadata field `faithfulness_nan`): {}",
+            parts.join(", ")
+        );
     }
 }
