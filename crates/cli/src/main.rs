@@ -35,6 +35,11 @@ enum Command {
     Config(cmd::config::Args),
     /// Stage `data`: read and check the CIFAR-10 batches, split, write dataset.safetensors.
     Data(cmd::data::Args),
+    /// Join the shard folders of a sharded stage (`sal merge metrics --out DIR SHARD_DIR...`).
+    Merge(cmd::merge::Args),
+    /// Stage `metrics`: AOPC curves (MoRF, LeRF, random baseline) and faithfulness for every
+    /// saliency map -> metrics.safetensors (checkpointed; `--shard I/N` for a slice).
+    Metrics(cmd::metrics::Args),
     /// Stage `report`: the paper's figures and tables beside ours (report.md, report.html).
     Report(cmd::report::Args),
     /// Stage `stats`: reliability tables (alpha, Spearman, bootstrap intervals) from the
@@ -54,6 +59,8 @@ fn main() -> ExitCode {
         Command::Bench(args) => cmd::bench::run(&args),
         Command::Config(args) => cmd::config::run(&args),
         Command::Data(args) => cmd::data::run(&args),
+        Command::Merge(args) => cmd::merge::run(&args),
+        Command::Metrics(args) => cmd::metrics::run(&args),
         Command::Report(args) => cmd::report::run(&args),
         Command::Stats(args) => cmd::stats::run(&args),
         Command::Train(args) => cmd::train::run(&args),

@@ -5,6 +5,8 @@ pub mod attribute;
 pub mod bench;
 pub mod config;
 pub mod data;
+pub mod merge;
+pub mod metrics;
 pub mod report;
 pub mod stats;
 pub mod train;
