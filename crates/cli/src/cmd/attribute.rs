@@ -35,13 +35,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                     args.train.display()
                 )
             })?;
-    for t in &outputs.timings {
-        tracing::info!(
-            "{:>16}: {:8.1} s  {:8.1} images/s",
-            t.method,
-            t.seconds,
-            t.images_per_second
-        );
-    }
+    let total: f64 = outputs.timings.iter().map(|t| t.seconds).sum();
+    tracing::info!(
+        "attribute: {} images, {} methods, {total:.1} s",
+        outputs.images,
+        outputs.timings.len()
+    );
     Ok(())
 }
