@@ -138,9 +138,18 @@ pub fn percentile_interval(replicates: &[f64], level: f64) -> Result<Interval> {
     })
 }
 
+/// Resamples per block of [`column_means_bootstrap`]: their sums stay in L1/L2 while each table
+/// row is read once per block.
+const MEANS_BLOCK: usize = 32;
+
 /// Bootstrap replicates of the mean of each of `k` columns over the rows of a row-major
 /// `[n, k]` table; NaN cells are left out of their column's mean (a column whose resampled
 /// cells are all NaN gives NaN).
+///
+/// Resamples are the same as [`Bootstrap::draw_rows`]'s. They are processed in blocks of 32:
+/// the draws of a block become per-row multiplicities, and each table row is then added once,
+/// weighted, to the sums of every resample of the block that drew it. NaN cells count as 0 and
+/// are subtracted from their column's count through a list of the NaN cells of each row.
 ///
 /// # Shapes
 /// `table`: [n, k]; returns [resamples, k].
@@ -151,39 +160,83 @@ pub fn column_means_bootstrap(
     bootstrap: &Bootstrap,
 ) -> Result<Vec<f64>> {
     crate::error::check_shape("column_means_bootstrap table", table.len(), &[n, k])?;
-    let any_nan = table.iter().any(|v| v.is_nan());
-    Ok(bootstrap.replicate_vec_with(
-        n,
-        k,
-        || vec![0u32; k],
-        |counts, rows, out| {
-            out.fill(0.0);
-            if any_nan {
-                counts.fill(0);
-                for &r in rows {
-                    let row = &table[r as usize * k..(r as usize + 1) * k];
-                    for ((o, c), &v) in out.iter_mut().zip(counts.iter_mut()).zip(row) {
-                        if !v.is_nan() {
-                            *o += v;
-                            *c += 1;
+    let mut out = vec![f64::NAN; bootstrap.resamples * k];
+    if k == 0 || n == 0 {
+        return Ok(out);
+    }
+    let zeroed: Vec<f64> = table
+        .iter()
+        .map(|&v| if v.is_nan() { 0.0 } else { v })
+        .collect();
+    // CSR list of the NaN columns of each row.
+    let mut nan_start = Vec::with_capacity(n + 1);
+    let mut nan_columns = Vec::new();
+    for row in table.chunks_exact(k) {
+        nan_start.push(nan_columns.len());
+        nan_columns.extend(
+            row.iter()
+                .enumerate()
+                .filter(|(_, v)| v.is_nan())
+                .map(|(j, _)| j as u32),
+        );
+    }
+    nan_start.push(nan_columns.len());
+
+    out.par_chunks_mut(MEANS_BLOCK * k)
+        .enumerate()
+        .for_each_init(
+            || {
+                (
+                    Vec::with_capacity(n),
+                    vec![0u32; n * MEANS_BLOCK],
+                    vec![0.0; MEANS_BLOCK * k],
+                    vec![0u32; MEANS_BLOCK * k],
+                )
+            },
+            |(rows, weights, sums, nan_counts), (block, slot)| {
+                let size = slot.len() / k;
+                // weights[i * MEANS_BLOCK + b]: how often resample b of the block drew row i.
+                weights.fill(0);
+                for b in 0..size {
+                    bootstrap.draw_rows(block * MEANS_BLOCK + b, n, rows);
+                    for &r in rows.iter() {
+                        weights[r as usize * MEANS_BLOCK + b] += 1;
+                    }
+                }
+                sums.fill(0.0);
+                nan_counts.fill(0);
+                for i in 0..n {
+                    let row = &zeroed[i * k..(i + 1) * k];
+                    let nans = &nan_columns[nan_start[i]..nan_start[i + 1]];
+                    for (b, &w) in weights[i * MEANS_BLOCK..i * MEANS_BLOCK + size]
+                        .iter()
+                        .enumerate()
+                    {
+                        if w == 0 {
+                            continue;
+                        }
+                        let wf = f64::from(w);
+                        for (s, &v) in sums[b * k..(b + 1) * k].iter_mut().zip(row) {
+                            *s += wf * v;
+                        }
+                        for &j in nans {
+                            nan_counts[b * k + j as usize] += w;
                         }
                     }
                 }
-                for (o, &c) in out.iter_mut().zip(counts.iter()) {
-                    *o = if c == 0 { f64::NAN } else { *o / f64::from(c) };
-                }
-            } else {
-                for &r in rows {
-                    let row = &table[r as usize * k..(r as usize + 1) * k];
-                    for (o, &v) in out.iter_mut().zip(row) {
-                        *o += v;
+                for b in 0..size {
+                    for j in 0..k {
+                        let count = n as u32 - nan_counts[b * k + j];
+                        slot[b * k + j] = if count == 0 {
+                            f64::NAN
+                        } else {
+                            sums[b * k + j] / f64::from(count)
+                        };
                     }
                 }
-                let inv = 1.0 / rows.len() as f64;
-                out.iter_mut().for_each(|o| *o *= inv);
-            }
-        },
-    ))
+            },
+        );
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -251,18 +304,18 @@ mod tests {
 
     #[test]
     fn column_means_match_a_direct_computation_and_skip_nan() {
-        let (n, k) = (7, 2);
+        // Column 1 has one NaN; column 2 is NaN but for row 0 (often undrawn: NaN mean).
+        let (n, k) = (7, 3);
         let table: Vec<f64> = (0..n * k)
-            .map(|i| {
-                if i == 3 {
-                    f64::NAN
-                } else {
-                    (i * i % 11) as f64
-                }
+            .map(|i| match (i / k, i % k) {
+                (1, 1) => f64::NAN,
+                (r, 2) if r > 0 => f64::NAN,
+                _ => (i * i % 11) as f64,
             })
             .collect();
+        // More resamples than one block of 32, and a partial last block.
         let boot = Bootstrap {
-            resamples: 5,
+            resamples: 75,
             seed: 3,
         };
         let means = column_means_bootstrap(&table, n, k, &boot).unwrap();

@@ -30,5 +30,5 @@ pub use correlation::{pearson, spearman, spearman_bootstrap, Correlation};
 pub use error::{Result, StatsError};
 pub use level::Level;
 pub use rank::{average_ranks, Direction};
-pub use rank_alpha::RankTable;
+pub use rank_alpha::{bootstrap_many, RankTable};
 pub use stage::{run, run_with, Options, Outputs};

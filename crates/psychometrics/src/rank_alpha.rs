@@ -212,6 +212,45 @@ impl RankTable {
     }
 }
 
+/// Bootstrap replicates of alpha for several rank tables of the same coders, on shared
+/// resamples: each resample's coders are drawn once and counted in every table, so drawing
+/// costs are paid once. `replicates[t]` equals `tables[t].bootstrap(level, bootstrap)`.
+///
+/// # Shapes
+/// Returns [tables][resamples].
+pub fn bootstrap_many(
+    tables: &[RankTable],
+    level: Level,
+    bootstrap: &Bootstrap,
+) -> Result<Vec<Vec<f64>>> {
+    let Some(first) = tables.first() else {
+        return Ok(Vec::new());
+    };
+    if let Some(other) = tables.iter().find(|t| t.coders != first.coders) {
+        return Err(StatsError::LengthMismatch {
+            what: "coders of rank tables bootstrapped together".to_owned(),
+            left: first.coders,
+            right: other.coders,
+        });
+    }
+    let t = tables.len();
+    let flat = bootstrap.replicate_vec_with(
+        first.coders,
+        t,
+        || vec![RankScratch::default(); t],
+        |scratches, rows, out| {
+            for ((table, scratch), slot) in
+                tables.iter().zip(scratches.iter_mut()).zip(out.iter_mut())
+            {
+                *slot = table.alpha_of_rows(rows, level, scratch).alpha;
+            }
+        },
+    );
+    Ok((0..t)
+        .map(|i| flat.iter().skip(i).step_by(t).copied().collect())
+        .collect())
+}
+
 /// Reusable buffers of [`RankTable::alpha_of_rows`].
 #[derive(Debug, Default, Clone)]
 pub struct RankScratch {

@@ -5,8 +5,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sal_psychometrics::coincidence::{alpha_from_counts, CoincidenceScratch};
 use sal_psychometrics::{
-    alpha_bootstrap, column_means_bootstrap, krippendorff_alpha, spearman_bootstrap, Bootstrap,
-    Direction, Level, RankTable,
+    alpha_bootstrap, bootstrap_many, column_means_bootstrap, krippendorff_alpha,
+    spearman_bootstrap, Bootstrap, Direction, Level, RankTable,
 };
 
 /// `coders x units` values drawn from `1..=k`, each missing with probability `p_missing`.
@@ -259,6 +259,10 @@ fn rank_table_alpha_is_alpha_of_its_ranks_and_its_bootstrap_resamples_coders() {
         seed: 8,
     };
     let fast = table.bootstrap(Level::Ordinal, &boot);
+    let other = RankTable::from_scores(&ranks, coders, units, Direction::Ascending).unwrap();
+    let shared = bootstrap_many(&[table.clone(), other.clone()], Level::Ordinal, &boot).unwrap();
+    let separate = [fast.clone(), other.bootstrap(Level::Ordinal, &boot)];
+    assert_eq!(shared, separate, "shared resamples are the same resamples");
     let general = alpha_bootstrap(&ranks, coders, units, Level::Ordinal, &boot).unwrap();
     for (b, (x, y)) in fast.iter().zip(&general).enumerate() {
         assert!((x - y).abs() < 1e-12, "resample {b}: {x} vs {y}");

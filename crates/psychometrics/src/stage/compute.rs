@@ -8,13 +8,16 @@ use crate::correlation::{spearman, Correlation};
 use crate::error::Result;
 use crate::level::Level;
 use crate::quantile::Summary;
-use crate::rank_alpha::{RankScratch, RankTable};
+use crate::rank_alpha::{bootstrap_many, RankScratch, RankTable};
 use crate::stage::inputs::StageInputs;
 use crate::stage::results::{
     Consistency, GroupAlpha, GroupRandom, GroupScore, NanCount, PairRho, RandomBaseline,
     Reliability, Score,
 };
 use crate::stage::variant::{Order, Subset, Variant};
+
+/// Rank tables bootstrapped together on shared resamples (one progress step each).
+const SHARED_BOOTSTRAPS: usize = 8;
 
 /// The settings of one run, checked and resolved against the inputs.
 #[derive(Debug, Clone)]
@@ -109,12 +112,10 @@ pub fn reliability(
     progress: &ProgressBar,
 ) -> Result<(Vec<Reliability>, Vec<Vec<GroupAlpha>>)> {
     let n = inputs.images();
-    let mut rows = Vec::new();
-    let mut group_alpha = vec![Vec::new(); groups.len()];
+    // Every (variant, subset) rank table, then their bootstraps on shared resamples.
+    let mut jobs = Vec::new();
     for variant in variants {
-        let pairs = pairwise_spearman(inputs, variant)?;
         for subset in subsets {
-            progress.set_message(format!("alpha {variant} {}", subset.name));
             let scores = inputs.scores(variant, &subset.methods);
             let table = RankTable::from_scores(
                 &scores,
@@ -122,54 +123,72 @@ pub fn reliability(
                 subset.methods.len(),
                 variant.metric.direction(),
             )?;
-            let alpha = table.alpha(settings.level);
-            let interval = percentile_interval(
-                &table.bootstrap(settings.level, &settings.bootstrap),
-                settings.alpha_ci,
-            )?;
-            let in_subset: Vec<&(usize, usize, Correlation)> = pairs
-                .iter()
-                .filter(|(a, b, _)| subset.methods.contains(a) && subset.methods.contains(b))
-                .collect();
-            let inter_method_rho =
-                in_subset.iter().map(|(_, _, c)| c.value).sum::<f64>() / in_subset.len() as f64;
-            let mut scratch = RankScratch::default();
-            for (g, group) in groups.iter().enumerate() {
-                let a = table.alpha_of_rows(&group.rows, settings.level, &mut scratch);
-                group_alpha[g].push(GroupAlpha {
-                    variant: variant.into(),
-                    subset: subset.name.clone(),
-                    alpha: a.alpha,
-                    pairable_values: a.pairable_values,
-                });
-            }
-            rows.push(Reliability {
-                variant: variant.into(),
-                subset: subset.name.clone(),
-                methods: subset
-                    .methods
-                    .iter()
-                    .map(|&m| inputs.methods[m].clone())
-                    .collect(),
-                alpha: alpha.alpha,
-                alpha_ci: [interval.lo, interval.hi],
-                alpha_ci_undefined: interval.undefined,
-                pairable_values: alpha.pairable_values,
-                mean_rank: table.mean_ranks(),
-                missing: table.missing(),
-                inter_method_rho,
-                pairs: in_subset
-                    .iter()
-                    .map(|(a, b, c)| PairRho {
-                        a: inputs.methods[*a].clone(),
-                        b: inputs.methods[*b].clone(),
-                        rho: c.value,
-                        n: c.n,
-                    })
-                    .collect(),
-            });
-            progress.inc(1);
+            jobs.push((variant, subset, table));
         }
+    }
+    let mut replicates = Vec::with_capacity(jobs.len());
+    for chunk in jobs.chunks(SHARED_BOOTSTRAPS) {
+        let (variant, subset, _) = &chunk[0];
+        progress.set_message(format!("alpha from {variant} {}", subset.name));
+        let tables: Vec<RankTable> = chunk.iter().map(|(_, _, t)| t.clone()).collect();
+        replicates.extend(bootstrap_many(
+            &tables,
+            settings.level,
+            &settings.bootstrap,
+        )?);
+        progress.inc(chunk.len() as u64);
+    }
+
+    let mut rows = Vec::new();
+    let mut group_alpha = vec![Vec::new(); groups.len()];
+    let mut pairs = Vec::new();
+    for ((variant, subset, table), replicates) in jobs.iter().zip(&replicates) {
+        if subset.name == subsets[0].name {
+            pairs = pairwise_spearman(inputs, variant)?;
+        }
+        let alpha = table.alpha(settings.level);
+        let interval = percentile_interval(replicates, settings.alpha_ci)?;
+        let in_subset: Vec<&(usize, usize, Correlation)> = pairs
+            .iter()
+            .filter(|(a, b, _)| subset.methods.contains(a) && subset.methods.contains(b))
+            .collect();
+        let inter_method_rho =
+            in_subset.iter().map(|(_, _, c)| c.value).sum::<f64>() / in_subset.len() as f64;
+        let mut scratch = RankScratch::default();
+        for (g, group) in groups.iter().enumerate() {
+            let a = table.alpha_of_rows(&group.rows, settings.level, &mut scratch);
+            group_alpha[g].push(GroupAlpha {
+                variant: (*variant).into(),
+                subset: subset.name.clone(),
+                alpha: a.alpha,
+                pairable_values: a.pairable_values,
+            });
+        }
+        rows.push(Reliability {
+            variant: (*variant).into(),
+            subset: subset.name.clone(),
+            methods: subset
+                .methods
+                .iter()
+                .map(|&m| inputs.methods[m].clone())
+                .collect(),
+            alpha: alpha.alpha,
+            alpha_ci: [interval.lo, interval.hi],
+            alpha_ci_undefined: interval.undefined,
+            pairable_values: alpha.pairable_values,
+            mean_rank: table.mean_ranks(),
+            missing: table.missing(),
+            inter_method_rho,
+            pairs: in_subset
+                .iter()
+                .map(|(a, b, c)| PairRho {
+                    a: inputs.methods[*a].clone(),
+                    b: inputs.methods[*b].clone(),
+                    rho: c.value,
+                    n: c.n,
+                })
+                .collect(),
+        });
     }
     Ok((rows, group_alpha))
 }

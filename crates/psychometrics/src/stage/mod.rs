@@ -95,6 +95,10 @@ pub fn run_with(
         &section.aopc_steps,
         section.consistency_steps,
     )?;
+    tracing::debug!(
+        "stats: inputs read in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
     let n = inputs.images();
     if !inputs.skipped_aopc_steps.is_empty() {
         tracing::warn!(
@@ -153,11 +157,21 @@ pub fn run_with(
             row.count
         );
     }
+    let phase = Instant::now();
     let (reliability, group_alpha) =
         compute::reliability(&inputs, &settings, &variants, &subsets, &groups, &progress)?;
     let consistency = compute::consistency(&inputs, &settings)?;
+    tracing::debug!(
+        "stats: alpha, inter-method and consistency in {:.1} s",
+        phase.elapsed().as_secs_f64()
+    );
+    let phase = Instant::now();
     let (global, random_baseline, group_scores) =
         compute::scores(&inputs, &settings, &variants, &groups, &progress)?;
+    tracing::debug!(
+        "stats: global and group scores in {:.1} s",
+        phase.elapsed().as_secs_f64()
+    );
     progress.finish_and_clear();
 
     let results = StatsResults {
