@@ -319,7 +319,11 @@ impl Method for DeepTaylor {
 
     fn explain(&mut self, batch: &Batch<'_>, maps: &mut [f32]) -> Result<()> {
         batch.check_maps(maps)?;
-        let (out, _) = self.explain_traced(batch)?;
+        let (out, traces) = self.explain_traced(batch)?;
+        let silent = traces.iter().filter(|t| t.top <= 0.0).count();
+        if silent > 0 {
+            tracing::warn!("deep_taylor: {silent} image(s) of this batch have a non-positive explained logit; their maps are all zero (as iNNvestigate's)");
+        }
         maps.copy_from_slice(&out);
         Ok(())
     }
