@@ -1,7 +1,8 @@
 //! Times the `stats` stage at the paper's scale on synthetic inputs: 10,000 images, 5 methods,
 //! 2 fills, curves of L = 100, 10,000 bootstrap resamples (the default `[stats]` section).
 //!
-//! Run with `cargo run --release -p sal-psychometrics --example bench_stage [images] [resamples]`.
+//! Run with `cargo run --release -p sal-psychometrics --example bench_stage [images] [resamples]
+//! [keep-dir]`; with `keep-dir` the synthetic inputs and the outputs stay in that folder.
 
 use std::time::Instant;
 
@@ -14,17 +15,19 @@ fn main() {
         .with_env_filter("debug")
         .with_writer(std::io::stderr)
         .init();
-    let mut args = std::env::args()
-        .skip(1)
-        .map(|a| a.parse::<usize>().expect("arguments: [images] [resamples]"));
-    let images = args.next().unwrap_or(10_000);
-    let resamples = args.next().unwrap_or(10_000);
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    let (attribute, metrics, out) = (
-        dir.path().join("attribute"),
-        dir.path().join("metrics"),
-        dir.path().join("out"),
-    );
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let number = |i: usize, default: usize| {
+        args.get(i).map_or(default, |a| {
+            a.parse()
+                .expect("arguments: [images] [resamples] [keep-dir]")
+        })
+    };
+    let (images, resamples) = (number(0, 10_000), number(1, 10_000));
+    let temporary = tempfile::tempdir().expect("a temporary folder");
+    let dir = args
+        .get(2)
+        .map_or_else(|| temporary.path().to_owned(), std::path::PathBuf::from);
+    let (attribute, metrics, out) = (dir.join("attribute"), dir.join("metrics"), dir.join("out"));
     std::fs::create_dir_all(&attribute).expect("attribute folder");
     std::fs::create_dir_all(&metrics).expect("metrics folder");
     let start = Instant::now();

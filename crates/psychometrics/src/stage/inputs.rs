@@ -325,12 +325,13 @@ pub fn aopc_at(curves: &[f32], width: usize, steps: &[usize]) -> Vec<f64> {
     out
 }
 
-/// A string list from an artifact's config metadata (`methods`, `fills`), empty when absent.
+/// A string list from an artifact's metadata (`methods`, `fills`): the kind-specific field if
+/// present, else the field of its config section; empty when neither exists.
 fn configured_list(artifact: &Artifact, key: &str) -> Vec<String> {
-    artifact
-        .meta()
-        .config
+    let meta = artifact.meta();
+    meta.extra
         .get(key)
+        .or_else(|| meta.config.get(key))
         .and_then(|v| v.as_array())
         .map(|items| {
             items
