@@ -112,11 +112,15 @@ impl Figure2a {
         chart
             .draw_series(DashedLineSeries::new(zero, 2, 4, grey.stroke_width(2)))
             .map_err(plot_err)?;
+        // Every band first, then every line, so no band hides a line.
         for (i, band) in panel.methods.iter().enumerate() {
             let color = method_color(i);
             chart
-                .draw_series(std::iter::once(band_polygon(band, color.mix(0.25))))
+                .draw_series(std::iter::once(band_polygon(band, color.mix(0.18))))
                 .map_err(plot_err)?;
+        }
+        for (i, band) in panel.methods.iter().enumerate() {
+            let color = method_color(i);
             let line = band.centre.iter().enumerate().map(|(l, &v)| (l as f64, v));
             chart
                 .draw_series(LineSeries::new(line, color.stroke_width(2)))

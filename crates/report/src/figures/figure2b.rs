@@ -8,6 +8,7 @@ use super::legend::draw_line_legend;
 use super::method_color;
 use super::render::{plot_err, Figure};
 use crate::describe::{gaussian_kde, histogram_density, linspace, silverman_bandwidth, Describe};
+use crate::render::num;
 
 const PANEL: (u32, u32) = (480, 170);
 const LEGEND: u32 = 44;
@@ -133,8 +134,8 @@ impl Figure2b {
             .y_labels(3);
         if self.text {
             mesh.label_style((FAMILY, 11))
-                .y_label_formatter(&|v| format!("{v:.1}"))
-                .x_label_formatter(&|v| format!("{v:.2}"));
+                .y_label_formatter(&|v| num(*v, 1))
+                .x_label_formatter(&|v| num(*v, 2));
         }
         mesh.draw().map_err(plot_err)?;
 
