@@ -66,7 +66,7 @@ pub struct Metrics {
 impl Metrics {
     /// Reads `metrics.safetensors` for `methods`, checking that its images are `image_index`
     /// (those of the saliency artifact, in the same order). Fills are every
-    /// `curve.random_mean.<fill>`, ordered as the artifact's config lists them (`fills`), else
+    /// `curve.random_mean.<fill>`, ordered as the artifact metadata lists them (`fills`), else
     /// as in `preferred_fills`, then alphabetically.
     pub fn load(
         path: &Path,

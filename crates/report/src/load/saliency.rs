@@ -30,7 +30,7 @@ pub struct Saliency {
 
 impl Saliency {
     /// Reads `saliency.safetensors`. Methods are every `saliency.<method>` tensor; they are
-    /// ordered as the artifact's own config lists them (`methods`), else as in `preferred`
+    /// ordered as the artifact metadata lists them (`methods`, see [`configured_list`]), else as in `preferred`
     /// (the report's config), then alphabetically; the stats stage orders them the same way.
     pub fn load(path: &Path, preferred: &[String]) -> Result<Self> {
         let artifact = Artifact::open(path, Kind::Saliency)?;
@@ -96,10 +96,13 @@ impl Saliency {
     }
 }
 
-/// The list of strings `key` of an artifact's recorded config section (empty if absent).
+/// A string list from an artifact's metadata (`methods`, `fills`): the kind-specific field if
+/// present, else the field of its config section; empty when neither exists (the same rule as
+/// the stats stage, so both order methods and fills alike).
 pub fn configured_list(meta: &sal_artifact::Meta, key: &str) -> Vec<String> {
-    meta.config
+    meta.extra
         .get(key)
+        .or_else(|| meta.config.get(key))
         .and_then(serde_json::Value::as_array)
         .map(|items| {
             items
