@@ -30,8 +30,8 @@ pub struct Saliency {
 
 impl Saliency {
     /// Reads `saliency.safetensors`. Methods are every `saliency.<method>` tensor; they are
-    /// ordered as the artifact metadata lists them (`methods`, see [`configured_list`]), else as in `preferred`
-    /// (the report's config), then alphabetically; the stats stage orders them the same way.
+    /// ordered as the artifact metadata lists them (`methods`, see [`configured_list`]), else
+    /// as in `preferred` (the report's config), then alphabetically, as the stats stage does.
     pub fn load(path: &Path, preferred: &[String]) -> Result<Self> {
         let artifact = Artifact::open(path, Kind::Saliency)?;
         let recorded = configured_list(artifact.meta(), "methods");
