@@ -23,7 +23,11 @@ pub enum ArtifactError {
 
     /// The file holds another kind of artifact, or another version of this kind.
     #[error("{path}: expected schema `{expected}`, found `{found}`")]
-    WrongSchema { path: PathBuf, expected: String, found: String },
+    WrongSchema {
+        path: PathBuf,
+        expected: String,
+        found: String,
+    },
 
     /// A tensor the contract requires is absent.
     #[error("{path}: missing tensor `{name}`")]
@@ -31,19 +35,43 @@ pub enum ArtifactError {
 
     /// A tensor has another dtype than the contract says.
     #[error("{path}: tensor `{name}` has dtype {found}, expected {expected}")]
-    WrongDtype { path: PathBuf, name: String, expected: String, found: String },
+    WrongDtype {
+        path: PathBuf,
+        name: String,
+        expected: String,
+        found: String,
+    },
 
     /// A tensor has another shape than the contract says.
     #[error("{path}: tensor `{name}` has shape {found:?}, expected {expected}")]
-    WrongShape { path: PathBuf, name: String, expected: String, found: Vec<usize> },
+    WrongShape {
+        path: PathBuf,
+        name: String,
+        expected: String,
+        found: Vec<usize>,
+    },
 
     /// A float tensor holds a NaN or an infinity where the contract forbids it.
     #[error("{path}: tensor `{name}` holds a non-finite value ({value}) at flat index {index}")]
-    NonFinite { path: PathBuf, name: String, index: usize, value: f64 },
+    NonFinite {
+        path: PathBuf,
+        name: String,
+        index: usize,
+        value: f64,
+    },
+
+    /// The tensors are well-formed but their content breaks the contract (a label out of
+    /// range, overlapping splits, a non-positive standard deviation...).
+    #[error("{path}: {message}")]
+    BadContent { path: PathBuf, message: String },
 
     /// A tensor given to the writer has a length that does not match its shape.
     #[error("tensor `{name}`: {len} elements do not fill shape {shape:?}")]
-    LengthMismatch { name: String, len: usize, shape: Vec<usize> },
+    LengthMismatch {
+        name: String,
+        len: usize,
+        shape: Vec<usize>,
+    },
 
     /// The same tensor name was added twice to one writer.
     #[error("tensor `{name}` added twice")]

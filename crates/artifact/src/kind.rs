@@ -22,8 +22,14 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in pipeline order.
-    pub const ALL: [Kind; 6] =
-        [Kind::Dataset, Kind::Model, Kind::TrainingLog, Kind::Saliency, Kind::Metrics, Kind::Stats];
+    pub const ALL: [Kind; 6] = [
+        Kind::Dataset,
+        Kind::Model,
+        Kind::TrainingLog,
+        Kind::Saliency,
+        Kind::Metrics,
+        Kind::Stats,
+    ];
 
     /// The schema name, e.g. `dataset`.
     pub fn name(self) -> &'static str {

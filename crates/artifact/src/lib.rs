@@ -9,6 +9,7 @@
 //! Writes are atomic (temporary file in the destination folder, then rename); reads are checked
 //! (schema, presence, dtype, shape) and every error names the file and the tensor.
 
+pub mod dataset;
 pub mod error;
 pub mod kind;
 pub mod meta;
@@ -16,6 +17,7 @@ pub mod names;
 pub mod read;
 pub mod write;
 
+pub use dataset::Dataset;
 pub use error::ArtifactError;
 pub use kind::Kind;
 pub use meta::{input_key, Meta, METADATA_KEY};

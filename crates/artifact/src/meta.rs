@@ -148,8 +148,12 @@ mod tests {
 
     #[test]
     fn canonical_json_sorts_keys_at_every_depth() {
-        let value: Value = serde_json::from_str(r#"{"b":1,"a":{"z":[3,{"y":1,"x":2}],"c":null}}"#).unwrap();
-        assert_eq!(canonical_json(&value), r#"{"a":{"c":null,"z":[3,{"x":2,"y":1}]},"b":1}"#);
+        let value: Value =
+            serde_json::from_str(r#"{"b":1,"a":{"z":[3,{"y":1,"x":2}],"c":null}}"#).unwrap();
+        assert_eq!(
+            canonical_json(&value),
+            r#"{"a":{"c":null,"z":[3,{"x":2,"y":1}]},"b":1}"#
+        );
     }
 
     #[test]
@@ -158,7 +162,10 @@ mod tests {
             .with_input("data", "abc".into())
             .with_extra("test_accuracy", serde_json::json!(0.5));
         let text = meta.to_canonical_json();
-        assert!(text.starts_with(r#"{"config":{"epochs":3},"created_by":"sal "#), "{text}");
+        assert!(
+            text.starts_with(r#"{"config":{"epochs":3},"created_by":"sal "#),
+            "{text}"
+        );
         let back = Meta::parse(Path::new("x"), &text).unwrap();
         assert_eq!(back, meta);
     }

@@ -24,7 +24,10 @@ pub struct Artifact {
 
 impl std::fmt::Debug for Artifact {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Artifact").field("path", &self.path).field("schema", &self.meta.schema).finish()
+        f.debug_struct("Artifact")
+            .field("path", &self.path)
+            .field("schema", &self.meta.schema)
+            .finish()
     }
 }
 
@@ -58,10 +61,22 @@ impl Artifact {
             .metadata()
             .as_ref()
             .and_then(|m| m.get(METADATA_KEY))
-            .ok_or_else(|| ArtifactError::NoMetadata { path: path.to_owned() })?;
+            .ok_or_else(|| ArtifactError::NoMetadata {
+                path: path.to_owned(),
+            })?;
         let meta = Meta::parse(path, text)?;
-        let tensors = header.tensors().into_iter().map(|(name, info)| (name, info.clone())).collect();
-        Ok(Artifact { path: path.to_owned(), data_start: 8 + header_len, bytes, tensors, meta })
+        let tensors = header
+            .tensors()
+            .into_iter()
+            .map(|(name, info)| (name, info.clone()))
+            .collect();
+        Ok(Artifact {
+            path: path.to_owned(),
+            data_start: 8 + header_len,
+            bytes,
+            tensors,
+            meta,
+        })
     }
 
     /// The file this artifact was read from.
@@ -85,10 +100,12 @@ impl Artifact {
     }
 
     fn info(&self, name: &str) -> Result<&TensorInfo> {
-        self.tensors.get(name).ok_or_else(|| ArtifactError::MissingTensor {
-            path: self.path.clone(),
-            name: name.to_owned(),
-        })
+        self.tensors
+            .get(name)
+            .ok_or_else(|| ArtifactError::MissingTensor {
+                path: self.path.clone(),
+                name: name.to_owned(),
+            })
     }
 
     /// The shape of a tensor.
@@ -109,7 +126,11 @@ impl Artifact {
     ///
     /// # Shapes
     /// Returns the actual shape and its row-major elements.
-    pub fn read_dims<T: Element>(&self, name: &str, dims: &[Option<usize>]) -> Result<(Vec<usize>, Vec<T>)> {
+    pub fn read_dims<T: Element>(
+        &self,
+        name: &str,
+        dims: &[Option<usize>],
+    ) -> Result<(Vec<usize>, Vec<T>)> {
         let info = self.info(name)?;
         if info.dtype != T::DTYPE {
             return Err(ArtifactError::WrongDtype {
@@ -120,7 +141,11 @@ impl Artifact {
             });
         }
         let fits = info.shape.len() == dims.len()
-            && info.shape.iter().zip(dims).all(|(&s, d)| d.is_none_or(|d| d == s));
+            && info
+                .shape
+                .iter()
+                .zip(dims)
+                .all(|(&s, d)| d.is_none_or(|d| d == s));
         if !fits {
             return Err(ArtifactError::WrongShape {
                 path: self.path.clone(),
@@ -132,6 +157,37 @@ impl Artifact {
         let (start, end) = info.data_offsets;
         let bytes = &self.bytes[self.data_start + start..self.data_start + end];
         Ok((info.shape.clone(), T::from_le(bytes)))
+    }
+
+    /// Any numeric tensor, whatever its dtype, as f64 values (for comparisons and inspection).
+    ///
+    /// # Shapes
+    /// Returns the dtype's name (`U8`, `F32`, ...), the shape and the row-major values.
+    pub fn read_as_f64(&self, name: &str) -> Result<(String, Vec<usize>, Vec<f64>)> {
+        use safetensors::Dtype;
+        fn widen<T: Element>(bytes: &[u8]) -> Vec<f64> {
+            T::from_le(bytes).into_iter().map(Element::as_f64).collect()
+        }
+        let info = self.info(name)?;
+        let (start, end) = info.data_offsets;
+        let bytes = &self.bytes[self.data_start + start..self.data_start + end];
+        let values = match info.dtype {
+            Dtype::U8 => widen::<u8>(bytes),
+            Dtype::U16 => widen::<u16>(bytes),
+            Dtype::U32 => widen::<u32>(bytes),
+            Dtype::I64 => widen::<i64>(bytes),
+            Dtype::F32 => widen::<f32>(bytes),
+            Dtype::F64 => widen::<f64>(bytes),
+            other => {
+                return Err(ArtifactError::WrongDtype {
+                    path: self.path.clone(),
+                    name: name.to_owned(),
+                    expected: "one of U8, U16, U32, I64, F32, F64".to_owned(),
+                    found: format!("{other:?}"),
+                })
+            }
+        };
+        Ok((format!("{:?}", info.dtype), info.shape.clone(), values))
     }
 
     /// Like [`Artifact::read`], and refuses NaN or infinite values.
@@ -156,6 +212,9 @@ impl Artifact {
 }
 
 fn describe_dims(dims: &[Option<usize>]) -> String {
-    let parts: Vec<String> = dims.iter().map(|d| d.map_or_else(|| "_".to_owned(), |d| d.to_string())).collect();
+    let parts: Vec<String> = dims
+        .iter()
+        .map(|d| d.map_or_else(|| "_".to_owned(), |d| d.to_string()))
+        .collect();
     format!("[{}]", parts.join(", "))
 }

@@ -74,7 +74,10 @@ pub struct ArtifactWriter {
 impl ArtifactWriter {
     /// A writer for an artifact with this metadata.
     pub fn new(meta: Meta) -> Self {
-        ArtifactWriter { meta, tensors: BTreeMap::new() }
+        ArtifactWriter {
+            meta,
+            tensors: BTreeMap::new(),
+        }
     }
 
     /// The metadata, to add fields after creation.
@@ -86,7 +89,12 @@ impl ArtifactWriter {
     ///
     /// # Shapes
     /// `data.len()` must equal the product of `shape`.
-    pub fn add<T: Element>(&mut self, name: &str, shape: &[usize], data: &[T]) -> Result<&mut Self> {
+    pub fn add<T: Element>(
+        &mut self,
+        name: &str,
+        shape: &[usize],
+        data: &[T],
+    ) -> Result<&mut Self> {
         let expected: usize = shape.iter().product();
         if data.len() != expected {
             return Err(ArtifactError::LengthMismatch {
@@ -96,11 +104,20 @@ impl ArtifactWriter {
             });
         }
         if self.tensors.contains_key(name) {
-            return Err(ArtifactError::DuplicateTensor { name: name.to_owned() });
+            return Err(ArtifactError::DuplicateTensor {
+                name: name.to_owned(),
+            });
         }
         let mut bytes = Vec::new();
         T::extend_le(data, &mut bytes);
-        self.tensors.insert(name.to_owned(), OwnedTensor { dtype: T::DTYPE, shape: shape.to_vec(), bytes });
+        self.tensors.insert(
+            name.to_owned(),
+            OwnedTensor {
+                dtype: T::DTYPE,
+                shape: shape.to_vec(),
+                bytes,
+            },
+        );
         Ok(self)
     }
 
@@ -117,12 +134,17 @@ impl ArtifactWriter {
             .map(|(name, t)| {
                 TensorView::new(t.dtype, t.shape.clone(), &t.bytes)
                     .map(|view| (name.clone(), view))
-                    .map_err(|e| ArtifactError::Parse { path: name.into(), message: e.to_string() })
+                    .map_err(|e| ArtifactError::Parse {
+                        path: name.into(),
+                        message: e.to_string(),
+                    })
             })
             .collect::<Result<Vec<_>>>()?;
         let metadata = HashMap::from([(METADATA_KEY.to_owned(), self.meta.to_canonical_json())]);
-        safetensors::tensor::serialize(views, Some(metadata))
-            .map_err(|e| ArtifactError::Parse { path: "<in memory>".into(), message: e.to_string() })
+        safetensors::tensor::serialize(views, Some(metadata)).map_err(|e| ArtifactError::Parse {
+            path: "<in memory>".into(),
+            message: e.to_string(),
+        })
     }
 
     /// Writes the file atomically: a temporary file in the same folder, synced, then renamed.
@@ -142,13 +164,24 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut tmp = tempfile::Builder::new()
         .prefix(".partial-")
         .tempfile_in(dir)
-        .map_err(|e| std::io::Error::new(e.kind(), format!("creating a temporary file in {}: {e}", dir.display())))?;
+        .map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("creating a temporary file in {}: {e}", dir.display()),
+            )
+        })?;
     tmp.write_all(bytes)
         .and_then(|()| readable_by_all(tmp.as_file()))
         .and_then(|()| tmp.as_file().sync_all())
-        .map_err(|e| std::io::Error::new(e.kind(), format!("writing {}: {e}", tmp.path().display())))?;
-    tmp.persist(path)
-        .map_err(|e| std::io::Error::new(e.error.kind(), format!("renaming into {}: {}", path.display(), e.error)))?;
+        .map_err(|e| {
+            std::io::Error::new(e.kind(), format!("writing {}: {e}", tmp.path().display()))
+        })?;
+    tmp.persist(path).map_err(|e| {
+        std::io::Error::new(
+            e.error.kind(),
+            format!("renaming into {}: {}", path.display(), e.error),
+        )
+    })?;
     Ok(())
 }
 

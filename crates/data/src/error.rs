@@ -105,10 +105,6 @@ pub enum DataError {
     /// A flat image buffer whose length is not a whole number of 3x32x32 images.
     #[error("{what}: {len} bytes is not a whole number of 3x32x32 images (3072 bytes each)")]
     BadImageBuffer { what: String, len: usize },
-
-    /// A dataset artifact that reads but whose content breaks the contract.
-    #[error("{path}: {message}")]
-    BadDataset { path: PathBuf, message: String },
 }
 
 /// Shorthand for results of this crate.

@@ -12,10 +12,10 @@
 //! was. The image layout needs no conversion: a record minus its label byte *is* an NCHW
 //! `[3, 32, 32]` image.
 //!
-//! Later stages load the data with [`Dataset::open`], never by reading tensors themselves.
+//! Later stages load the data with `sal_artifact::Dataset::open`, never by reading tensors
+//! themselves (the typed reader lives in `sal-artifact`, so no stage crate depends on this one).
 
 pub mod batch;
-pub mod dataset;
 pub mod download;
 pub mod error;
 pub mod official;
@@ -26,7 +26,7 @@ pub mod stage;
 pub mod stats;
 
 pub use batch::{read_batch, verify_file, Batch};
-pub use dataset::{Dataset, Part};
+pub use sal_artifact::dataset::{Dataset, Part};
 pub use error::DataError;
 pub use source::{locate_or_download, Origin, Source};
 pub use split::{split, Split};

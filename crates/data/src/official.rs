@@ -1,21 +1,15 @@
 //! Facts about the official CIFAR-10 binary distribution (Krizhevsky 2009).
 
-/// Side of a square image, in pixels.
-pub const SIDE: usize = 32;
-/// Channels per image (R, G, B).
-pub const CHANNELS: usize = 3;
+pub use sal_artifact::dataset::{CHANNELS, CLASSES, CLASS_NAMES, IMAGE_BYTES, SIDE, TRAIN_TOTAL};
+
 /// Pixels per channel plane (32 x 32, row-major: pixel index p = row * 32 + col).
 pub const PLANE: usize = SIDE * SIDE;
-/// Bytes of one image in NCHW order: 1024 red, then 1024 green, then 1024 blue.
-pub const IMAGE_BYTES: usize = CHANNELS * PLANE;
 /// Bytes of one record: one label byte, then the image.
 pub const RECORD_BYTES: usize = 1 + IMAGE_BYTES;
 /// Records in every official batch file.
 pub const RECORDS_PER_FILE: usize = 10_000;
 /// Size of every official batch file: 30,730,000 bytes.
 pub const FILE_BYTES: u64 = (RECORD_BYTES * RECORDS_PER_FILE) as u64;
-/// Number of classes; labels are `0..CLASSES`.
-pub const CLASSES: usize = 10;
 
 /// The five training batches, in official order (official training index = 10,000 * (file - 1) + record).
 pub const TRAIN_FILES: [&str; 5] = [
@@ -25,26 +19,14 @@ pub const TRAIN_FILES: [&str; 5] = [
     "data_batch_4.bin",
     "data_batch_5.bin",
 ];
+// The training files hold exactly the official training set.
+const _: () = assert!(TRAIN_TOTAL == TRAIN_FILES.len() * RECORDS_PER_FILE);
+
 /// The test batch.
 pub const TEST_FILE: &str = "test_batch.bin";
 /// The optional file listing the class names, one a line.
 pub const META_FILE: &str = "batches.meta.txt";
-/// Images in the official training set.
-pub const TRAIN_TOTAL: usize = TRAIN_FILES.len() * RECORDS_PER_FILE;
 
-/// The official class names, in label order.
-pub const CLASS_NAMES: [&str; CLASSES] = [
-    "airplane",
-    "automobile",
-    "bird",
-    "cat",
-    "deer",
-    "dog",
-    "frog",
-    "horse",
-    "ship",
-    "truck",
-];
 
 /// SHA-256 of each official batch file (see `/work/shared/data/README.md`, matching the sums
 /// public loaders publish for the official files).

@@ -9,7 +9,7 @@ use sal_config::{Config, Stage};
 use tracing::{debug, info};
 
 use crate::batch::{read_batch_with_progress, sha256_hex, Batch};
-use crate::dataset::{Dataset, Part, META_SOURCE_SHA256, META_VERIFIED};
+use sal_artifact::dataset::{Dataset, Part, META_SOURCE_SHA256, META_VERIFIED};
 use crate::error::{DataError, Result};
 use crate::official::{
     batch_files, CLASSES, CLASS_NAMES, FILE_BYTES, IMAGE_BYTES, META_FILE, RECORDS_PER_FILE,

@@ -13,10 +13,6 @@ pub enum MetricsError {
     #[error(transparent)]
     Io(#[from] std::io::Error),
 
-    /// Reading the dataset failed.
-    #[error(transparent)]
-    Data(#[from] sal_data::DataError),
-
     /// The model failed (loading it or running it).
     #[error(transparent)]
     Model(#[from] sal_model::ModelError),

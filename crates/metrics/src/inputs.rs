@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use sal_artifact::names::saliency as sn;
 use sal_artifact::{input_key, Artifact, Kind};
 use sal_config::Stage;
-use sal_data::Dataset;
+use sal_artifact::Dataset;
 use sal_model::Normalizer;
 use sal_perturbation::{Normalisation, IMAGE_VALUES, PIXELS};
 

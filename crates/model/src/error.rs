@@ -32,9 +32,6 @@ pub enum ModelError {
     /// A value became NaN or infinite (e.g. training diverged).
     #[error("non-finite value in {what}")]
     NonFinite { what: String },
-    /// The dataset artifact cannot be used (the message names the file).
-    #[error(transparent)]
-    Data(#[from] sal_data::DataError),
     /// A training checkpoint is unusable.
     #[error("{path}: {message}")]
     Checkpoint { path: PathBuf, message: String },

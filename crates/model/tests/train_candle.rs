@@ -38,7 +38,7 @@ fn fast_and_candle_backends_take_the_same_training_step() {
     // enough to route a later step's max-pool gradients differently (differences of ~1e-3
     // after three steps on this data). The first step must agree to rounding.
     let data_dir = dataset(&dir.path().join("data"), 32);
-    let ds = sal_data::Dataset::open_dir(&data_dir).unwrap();
+    let ds = sal_artifact::Dataset::open_dir(&data_dir).unwrap();
     let data = TrainData {
         train: Labelled {
             images: &ds.train.images,

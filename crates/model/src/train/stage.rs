@@ -8,7 +8,7 @@ use sal_artifact::names::model as names;
 use sal_artifact::{ArtifactWriter, Kind, Meta};
 use sal_config::train::TrainBackendKind;
 use sal_config::{Config, Stage, TrainConfig};
-use sal_data::Dataset;
+use sal_artifact::Dataset;
 use serde_json::json;
 
 use crate::backend::TrainBackend;

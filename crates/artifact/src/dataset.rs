@@ -1,12 +1,37 @@
-//! `dataset.safetensors`: writing it, and reading it back checked for every later stage.
+//! `dataset.safetensors`, typed: the one reader every stage uses, and its writer.
+//!
+//! It lives here, beside the tensor names, because every stage reads the dataset and stage
+//! crates never depend on each other (the `data` stage writes it with [`Dataset::write`]).
 
 use std::path::{Path, PathBuf};
 
-use sal_artifact::names::dataset as names;
-use sal_artifact::{Artifact, ArtifactWriter, Kind, Meta};
+use crate::error::{ArtifactError, Result};
+use crate::names::dataset as names;
+use crate::{Artifact, ArtifactWriter, Kind, Meta};
 
-use crate::error::{DataError, Result};
-use crate::official::{CHANNELS, CLASSES, CLASS_NAMES, IMAGE_BYTES, SIDE, TRAIN_TOTAL};
+/// Side of a CIFAR-10 image, in pixels.
+pub const SIDE: usize = 32;
+/// Channels per image (R, G, B).
+pub const CHANNELS: usize = 3;
+/// Bytes of one u8 NCHW image: 1024 red, then 1024 green, then 1024 blue.
+pub const IMAGE_BYTES: usize = CHANNELS * SIDE * SIDE;
+/// Number of classes; labels are `0..CLASSES`.
+pub const CLASSES: usize = 10;
+/// Images in the official CIFAR-10 training set (train and validation splits together).
+pub const TRAIN_TOTAL: usize = 50_000;
+/// The official class names, in label order.
+pub const CLASS_NAMES: [&str; CLASSES] = [
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+];
 
 /// The metadata field holding the class names, in label order.
 pub const META_CLASS_NAMES: &str = "class_names";
@@ -101,7 +126,7 @@ impl Dataset {
     /// of later stages can use small data sets.
     pub fn open(path: &Path) -> Result<Self> {
         let artifact = Artifact::open(path, Kind::Dataset)?;
-        let bad = |message: String| DataError::BadDataset {
+        let bad = |message: String| ArtifactError::BadContent {
             path: path.to_owned(),
             message,
         };
@@ -200,7 +225,7 @@ impl Dataset {
         })
     }
 
-    /// Writes the artifact atomically to `path` (the tensors of [`sal_artifact::names::dataset`];
+    /// Writes the artifact atomically to `path` (the tensors of [`crate::names::dataset`];
     /// `meta` plus the `class_names` field).
     ///
     /// The test part's `index` is not stored: it is the official test order by contract.
