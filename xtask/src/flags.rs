@@ -36,6 +36,9 @@ pub enum Command {
     Path(PathCmd),
     /// Build `sal` in release and run `sal bench` (forward/training throughput as ratios to a matmul).
     Bench(Bench),
+    /// Recompute the stages after `train` from the golden artifacts in test-fixtures/golden and
+    /// compare them with the committed expected outputs.
+    Regress(Regress),
 }
 
 /// `cargo xtask pipeline [--config FILE] [--until STAGE] [--force STAGE]... [--features F]...`
@@ -80,6 +83,17 @@ pub struct Bench {
     /// Machine-readable output (passed on to `sal bench`).
     #[arg(long)]
     pub json: bool,
+    /// Cargo features of `sal-cli` for the release build (repeatable).
+    #[arg(long, value_name = "F")]
+    pub features: Vec<String>,
+}
+
+/// `cargo xtask regress [--refresh] [--features F]...`
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Regress {
+    /// Write the recomputed outputs as the new expected files (after an intended change).
+    #[arg(long)]
+    pub refresh: bool,
     /// Cargo features of `sal-cli` for the release build (repeatable).
     #[arg(long, value_name = "F")]
     pub features: Vec<String>,

@@ -12,6 +12,7 @@
 //! Every command is a library function here so the tests can drive it with a fake `sal`.
 
 pub mod bench;
+pub mod compare;
 pub mod display;
 pub mod flags;
 pub mod key;
@@ -20,6 +21,7 @@ pub mod path;
 pub mod pipeline;
 pub mod plan;
 pub mod project;
+pub mod regress;
 pub mod runner;
 pub mod sal;
 pub mod sources;

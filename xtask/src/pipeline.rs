@@ -169,8 +169,69 @@ pub fn run(
     print_summary(project, &outcomes, false);
     if let Some(last) = outcomes.last() {
         println!("{} artifacts: {}", last.stage, last.folder.display());
+        if last.stage == Stage::Report {
+            print_headline(&last.folder);
+        }
     }
     Ok(outcomes)
+}
+
+/// The key numbers of a finished report (from its `report/summary.json`): where to read it,
+/// the model's test accuracy, and Table 1's alphas at the largest L (and for faithfulness).
+fn print_headline(folder: &Path) {
+    let report = folder.join("report");
+    println!("report: {}", report.join("report.html").display());
+    let Ok(text) = fs_err::read_to_string(report.join("summary.json")) else {
+        return;
+    };
+    let Ok(summary) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return;
+    };
+    for line in headline(&summary) {
+        println!("{line}");
+    }
+}
+
+/// The lines of [`print_headline`] for a parsed `summary.json`.
+pub fn headline(summary: &serde_json::Value) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(accuracy) = summary["test_accuracy"].as_f64() {
+        lines.push(format!("test accuracy: {:.2}%", 100.0 * accuracy));
+    }
+    let rows = summary["table1_alpha"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let top = rows.iter().filter_map(|r| r["steps"].as_u64()).max();
+    let shown: Vec<&serde_json::Value> = rows
+        .iter()
+        .filter(|r| r["steps"].is_null() || r["steps"].as_u64() == top)
+        .collect();
+    if !shown.is_empty() {
+        lines.push("Table 1, Krippendorff's alpha [interval]:".to_owned());
+    }
+    for row in shown {
+        let metric = match (row["metric"].as_str(), row["steps"].as_u64()) {
+            (Some(metric), Some(steps)) => format!("AOPC {metric} L={steps}"),
+            (Some(metric), None) => metric.to_owned(),
+            _ => continue,
+        };
+        let edge = if row["with_edge"].as_bool() == Some(true) {
+            "with edge"
+        } else {
+            "without edge"
+        };
+        let number =
+            |v: &serde_json::Value| v.as_f64().map_or("n/a".to_owned(), |x| format!("{x:.2}"));
+        lines.push(format!(
+            "  {metric:<16} {:<8} {edge:<12} {} [{}, {}]",
+            row["fill"].as_str().unwrap_or("?"),
+            number(&row["alpha"]),
+            number(&row["ci"][0]),
+            number(&row["ci"][1])
+        ));
+    }
+    lines
 }
 
 /// Computes the keys and decides which stages run and with what program.
@@ -267,6 +328,30 @@ fn print_summary(project: &Project, outcomes: &[Outcome], to_stderr: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_headline_shows_accuracy_and_the_alphas_at_the_largest_l() {
+        let summary = serde_json::json!({
+            "test_accuracy": 0.8606,
+            "table1_alpha": [
+                {"metric": "faithfulness", "steps": null, "fill": "mean", "with_edge": true, "alpha": 0.18, "ci": [0.17, 0.2]},
+                {"metric": "morf", "steps": 20, "fill": "mean", "with_edge": true, "alpha": 0.29, "ci": [0.27, 0.31]},
+                {"metric": "morf", "steps": 100, "fill": "uniform", "with_edge": false, "alpha": null, "ci": [null, null]}
+            ]
+        });
+        let lines = headline(&summary);
+        assert_eq!(lines[0], "test accuracy: 86.06%");
+        assert_eq!(lines.len(), 4, "{lines:?}");
+        assert!(
+            lines[2].contains("faithfulness") && lines[2].contains("0.18 [0.17, 0.20]"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[3].contains("AOPC morf L=100")
+                && lines[3].contains("without edge")
+                && lines[3].contains("n/a")
+        );
+    }
 
     #[test]
     fn until_selects_a_prefix() {
