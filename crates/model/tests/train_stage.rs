@@ -160,6 +160,11 @@ fn a_gpu_device_this_build_lacks_is_an_error_not_the_cpu() {
     let data = dataset(&dir.path().join("data"), 64);
     let mut config = tiny_config(TrainBackendKind::Auto);
     config.train.device = "cuda:0".to_owned();
-    let err = run(&config, &data, &dir.path().join("out")).unwrap_err().to_string();
-    assert!(err.contains("cuda:0") && err.contains("--features cuda"), "{err}");
+    let err = run(&config, &data, &dir.path().join("out"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("cuda:0") && err.contains("--features cuda"),
+        "{err}"
+    );
 }

@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use sal_artifact::dataset::{Dataset, Part};
 use sal_artifact::{Kind, Meta};
 use sal_config::train::TrainBackendKind;
 use sal_config::Config;
-use sal_artifact::dataset::{Dataset, Part};
 
 /// `n` images whose class decides where a bright 8x8 patch sits and its hue, on noise.
 fn part(n: usize, first_index: u32, seed: u64) -> Part {
