@@ -5,10 +5,10 @@ use std::time::Instant;
 
 use candle_core::DType;
 use sal_artifact::names::model as names;
+use sal_artifact::Dataset;
 use sal_artifact::{ArtifactWriter, Kind, Meta};
 use sal_config::train::TrainBackendKind;
 use sal_config::{Config, Stage, TrainConfig};
-use sal_artifact::Dataset;
 use serde_json::json;
 
 use crate::backend::TrainBackend;
