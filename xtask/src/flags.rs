@@ -39,6 +39,9 @@ pub enum Command {
     /// Recompute the stages after `train` from the golden artifacts in test-fixtures/golden and
     /// compare them with the committed expected outputs.
     Regress(Regress),
+    /// Join the shards of `sal metrics --shard I/N` runs (e.g. a cluster job array) and install
+    /// the result as the config's cached `metrics` stage.
+    MergeMetrics(MergeMetrics),
 }
 
 /// `cargo xtask pipeline [--config FILE] [--until STAGE] [--force STAGE]... [--features F]...`
@@ -97,6 +100,17 @@ pub struct Regress {
     /// Cargo features of `sal-cli` for the release build (repeatable).
     #[arg(long, value_name = "F")]
     pub features: Vec<String>,
+}
+
+/// `cargo xtask merge-metrics [--config FILE] SHARD_DIR...`
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct MergeMetrics {
+    /// The pipeline config the shards were computed for [default: `configs/quick.toml`].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The shard folders (all N of them, any order), each written by `sal metrics --shard I/N`.
+    #[arg(value_name = "SHARD_DIR", required = true)]
+    pub shards: Vec<PathBuf>,
 }
 
 /// Parses a stage name, listing the valid ones on error.

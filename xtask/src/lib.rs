@@ -17,6 +17,7 @@ pub mod display;
 pub mod flags;
 pub mod key;
 pub mod lock;
+pub mod merge;
 pub mod path;
 pub mod pipeline;
 pub mod plan;

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use xtask::flags::{Command, Xtask};
-use xtask::{bench, path, pipeline, regress, status, Project, SalSource};
+use xtask::{bench, merge, path, pipeline, regress, status, Project, SalSource};
 
 fn main() -> ExitCode {
     let flags = Xtask::parse();
@@ -26,6 +26,9 @@ fn run(flags: Xtask) -> anyhow::Result<()> {
         Command::Status(args) => status::run(&project, &args),
         Command::Path(args) => path::run(&project, &args),
         Command::Bench(args) => bench::run(&project, &args, &SalSource::from_env(&args.features)?),
+        Command::MergeMetrics(args) => {
+            merge::run(&project, &args, &SalSource::from_env(&[])?).map(drop)
+        }
         Command::Regress(args) => {
             regress::run(&project, &args, &SalSource::from_env(&args.features)?)
         }

@@ -96,7 +96,7 @@ impl Architecture {
     /// Parses the `architecture` metadata value.
     pub fn from_json(value: &serde_json::Value) -> Result<Self, String> {
         let arch: Architecture = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
-        if arch.widths.contains(&0) || arch.classes == 0 || !(arch.bn_eps > 0.0) {
+        if arch.widths.contains(&0) || arch.classes == 0 || arch.bn_eps.is_nan() || arch.bn_eps <= 0.0 {
             return Err(format!("implausible architecture {arch:?}"));
         }
         Ok(arch)

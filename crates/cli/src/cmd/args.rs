@@ -19,6 +19,7 @@ pub struct StageArgs {
 impl StageArgs {
     /// Loads and validates the config.
     pub fn load_config(&self) -> anyhow::Result<Config> {
-        Config::load(&self.config).with_context(|| format!("loading config {}", self.config.display()))
+        Config::load(&self.config)
+            .with_context(|| format!("loading config {}", self.config.display()))
     }
 }

@@ -27,13 +27,17 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     };
     tracing::info!("running the benchmark (a few seconds to a minute, depending on the load)");
     let report = bench::run(&options).context("running the benchmark")?;
+    let cpu = cpu_description();
     if args.json {
+        let mut value = serde_json::to_value(&report).context("printing the report as JSON")?;
+        value["cpu"] = serde_json::Value::String(cpu);
         println!(
             "{}",
-            serde_json::to_string_pretty(&report).context("printing the report as JSON")?
+            serde_json::to_string_pretty(&value).context("printing the report as JSON")?
         );
     } else {
         print!("{}", report.table());
+        println!("cpu: {cpu}");
         println!(
             "targets: {}",
             if report.all_targets_met() {
@@ -44,4 +48,36 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The CPU's model name (Linux) and the widest vector instructions the kernels can use: the
+/// GFLOP/s of the matmul roughly double from AVX2 to AVX-512, so numbers are comparable only
+/// between machines with the same line.
+fn cpu_description() -> String {
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, name)| name.trim().to_owned())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_owned());
+    format!("{model}, {}", simd_level())
+}
+
+#[cfg(target_arch = "x86_64")]
+fn simd_level() -> &'static str {
+    if is_x86_feature_detected!("avx512f") {
+        "AVX-512"
+    } else if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+        "AVX2 + FMA (no AVX-512)"
+    } else {
+        "SSE only (no AVX2)"
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn simd_level() -> &'static str {
+    std::env::consts::ARCH
 }

@@ -18,13 +18,20 @@ pub struct Args {
 
 /// Loads, validates and prints the config.
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    let config = Config::load(&args.config).with_context(|| format!("loading config {}", args.config.display()))?;
+    let config = Config::load(&args.config)
+        .with_context(|| format!("loading config {}", args.config.display()))?;
     if args.json {
         for stage in Stage::ALL {
-            println!("{stage}: {}", sal_artifact::meta::canonical_json(&config.section_json(stage)));
+            println!(
+                "{stage}: {}",
+                sal_artifact::meta::canonical_json(&config.section_json(stage))
+            );
         }
     } else {
-        print!("{}", toml::to_string_pretty(&config).context("printing the config as TOML")?);
+        print!(
+            "{}",
+            toml::to_string_pretty(&config).context("printing the config as TOML")?
+        );
     }
     Ok(())
 }

@@ -2,28 +2,14 @@
 
 use std::path::{Path, PathBuf};
 
+use sal_artifact::dataset::{CHANNELS, CLASS_NAMES, META_CLASS_NAMES, META_SOURCE_SHA256, META_VERIFIED, SIDE};
 use sal_artifact::{names::dataset as names, Artifact, Kind};
 use serde_json::Value;
 
 use crate::error::{ReportError, Result};
 
-/// The CIFAR-10 class names in label order (`batches.meta.txt`), used when the dataset
-/// metadata does not name its classes.
-pub const CIFAR10_CLASSES: [&str; 10] = [
-    "airplane",
-    "automobile",
-    "bird",
-    "cat",
-    "deer",
-    "dog",
-    "frog",
-    "horse",
-    "ship",
-    "truck",
-];
-
 /// Channels, rows and columns of one image.
-pub const IMAGE_SHAPE: [usize; 3] = [3, 32, 32];
+const IMAGE_SHAPE: [usize; 3] = [CHANNELS, SIDE, SIDE];
 
 /// The parts of the dataset artifact the report shows.
 #[derive(Debug)]
@@ -57,16 +43,16 @@ impl DatasetInfo {
         let (shape, test_images) = artifact.read_dims::<u8>(names::TEST_IMAGES, &dims)?;
         let test_labels = artifact.read::<u8>(names::TEST_LABELS, &[shape[0]])?;
         let extra = &artifact.meta().extra;
-        let (class_names, class_names_recorded) = match extra.get("class_names") {
-            None => (CIFAR10_CLASSES.map(str::to_owned).to_vec(), false),
+        let (class_names, class_names_recorded) = match extra.get(META_CLASS_NAMES) {
+            None => (CLASS_NAMES.map(str::to_owned).to_vec(), false),
             Some(value) => (parse_class_names(path, value)?, true),
         };
         Ok(DatasetInfo {
             path: path.to_owned(),
             class_names,
             class_names_recorded,
-            source_sha256: extra.get("source_sha256").cloned(),
-            verified: extra.get("verified").and_then(Value::as_bool),
+            source_sha256: extra.get(META_SOURCE_SHA256).cloned(),
+            verified: extra.get(META_VERIFIED).and_then(Value::as_bool),
             test_labels,
             test_images,
             test_count: shape[0],
