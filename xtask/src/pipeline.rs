@@ -208,7 +208,7 @@ pub fn headline(summary: &serde_json::Value) -> Vec<String> {
         .filter(|r| r["steps"].is_null() || r["steps"].as_u64() == top)
         .collect();
     if !shown.is_empty() {
-        lines.push("Table 1, Krippendorff's alpha [interval]:".to_owned());
+        lines.push("Table 1, Krippendorff's alpha [bootstrap interval]:".to_owned());
     }
     for row in shown {
         let metric = match (row["metric"].as_str(), row["steps"].as_u64()) {

@@ -23,9 +23,15 @@ pub struct AttributeConfig {
 impl Default for AttributeConfig {
     fn default() -> Self {
         AttributeConfig {
-            methods: ["sensitivity", "gradient_x_input", "deep_taylor", "deep_shap", "edge"]
-                .map(str::to_owned)
-                .to_vec(),
+            methods: [
+                "sensitivity",
+                "gradient_x_input",
+                "deep_taylor",
+                "deep_shap",
+                "edge",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
             images_per_class: 1000,
             batch_size: 64,
             deep_shap_background: 100,
@@ -41,11 +47,19 @@ impl AttributeConfig {
         if self.methods.is_empty() {
             return Err("methods is empty: name at least one method".to_owned());
         }
-        if let Some(dup) = self.methods.iter().enumerate().find(|(i, m)| self.methods[..*i].contains(m)) {
+        if let Some(dup) = self
+            .methods
+            .iter()
+            .enumerate()
+            .find(|(i, m)| self.methods[..*i].contains(m))
+        {
             return Err(format!("methods lists {:?} twice", dup.1));
         }
         if !(1..=1000).contains(&self.images_per_class) {
-            return Err(format!("images_per_class = {}: must be in 1..=1000", self.images_per_class));
+            return Err(format!(
+                "images_per_class = {}: must be in 1..=1000",
+                self.images_per_class
+            ));
         }
         if self.batch_size == 0 {
             return Err("batch_size = 0: must be at least 1".to_owned());

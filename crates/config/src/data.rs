@@ -23,7 +23,11 @@ pub struct DataConfig {
 
 impl Default for DataConfig {
     fn default() -> Self {
-        DataConfig { dir: None, verify: true, seed: 0 }
+        DataConfig {
+            dir: None,
+            verify: true,
+            seed: 0,
+        }
     }
 }
 
@@ -44,6 +48,9 @@ impl DataConfig {
 
     /// The fields that enter the cache key and the metadata.
     pub fn identity(&self) -> DataIdentity {
-        DataIdentity { verify: self.verify, seed: self.seed }
+        DataIdentity {
+            verify: self.verify,
+            seed: self.seed,
+        }
     }
 }

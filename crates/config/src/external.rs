@@ -28,10 +28,18 @@ impl ExternalConfig {
         for (name, command) in &self.commands {
             if Stage::from_name(name).is_none() {
                 let known: Vec<&str> = Stage::ALL.iter().map(|s| s.name()).collect();
-                return Err(format!("unknown stage `{name}`; the stages are {}", known.join(", ")));
+                return Err(format!(
+                    "unknown stage `{name}`; the stages are {}",
+                    known.join(", ")
+                ));
             }
-            if command.first().is_none_or(|program| program.trim().is_empty()) {
-                return Err(format!("{name} = {command:?}: the command must name a program"));
+            if command
+                .first()
+                .is_none_or(|program| program.trim().is_empty())
+            {
+                return Err(format!(
+                    "{name} = {command:?}: the command must name a program"
+                ));
             }
         }
         Ok(())

@@ -69,10 +69,16 @@ impl Config {
     /// the config file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = fs_err::read_to_string(path)?;
-        let mut config = Self::parse(&text).map_err(|message| ConfigError::Parse { path: path.to_owned(), message })?;
+        let mut config = Self::parse(&text).map_err(|message| ConfigError::Parse {
+            path: path.to_owned(),
+            message,
+        })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         config.resolve_paths(&base);
-        config.validate().map_err(|message| ConfigError::Invalid { path: path.to_owned(), message })?;
+        config.validate().map_err(|message| ConfigError::Invalid {
+            path: path.to_owned(),
+            message,
+        })?;
         Ok(config)
     }
 
@@ -93,11 +99,19 @@ impl Config {
     pub fn validate(&self) -> Result<(), String> {
         self.data.validate().map_err(|e| format!("[data] {e}"))?;
         self.train.validate().map_err(|e| format!("[train] {e}"))?;
-        self.attribute.validate().map_err(|e| format!("[attribute] {e}"))?;
-        self.metrics.validate().map_err(|e| format!("[metrics] {e}"))?;
+        self.attribute
+            .validate()
+            .map_err(|e| format!("[attribute] {e}"))?;
+        self.metrics
+            .validate()
+            .map_err(|e| format!("[metrics] {e}"))?;
         self.stats.validate().map_err(|e| format!("[stats] {e}"))?;
-        self.report.validate().map_err(|e| format!("[report] {e}"))?;
-        self.external.validate().map_err(|e| format!("[external] {e}"))?;
+        self.report
+            .validate()
+            .map_err(|e| format!("[report] {e}"))?;
+        self.external
+            .validate()
+            .map_err(|e| format!("[external] {e}"))?;
         Ok(())
     }
 
@@ -118,11 +132,11 @@ impl Config {
 
 /// Where `data.dir` or `SAL_CIFAR10_DIR` points, if anywhere: the explicit config wins.
 pub fn cifar10_dir(config: &Config) -> Option<PathBuf> {
-    config
-        .data
-        .dir
-        .clone()
-        .or_else(|| std::env::var_os(data::CIFAR10_DIR_ENV).filter(|v| !v.is_empty()).map(PathBuf::from))
+    config.data.dir.clone().or_else(|| {
+        std::env::var_os(data::CIFAR10_DIR_ENV)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    })
 }
 
 #[cfg(test)]
@@ -152,7 +166,10 @@ mod tests {
         let path = dir.path().join("c.toml");
         std::fs::write(&path, "[data]\ndir = \"cifar\"\nseed = 7\n").unwrap();
         let config = Config::load(&path).unwrap();
-        assert_eq!(config.data.dir.as_deref(), Some(dir.path().join("cifar").as_path()));
+        assert_eq!(
+            config.data.dir.as_deref(),
+            Some(dir.path().join("cifar").as_path())
+        );
         let json = config.section_json(Stage::Data).to_string();
         assert!(!json.contains("cifar"), "{json}");
         assert!(json.contains('7'), "{json}");
@@ -161,7 +178,10 @@ mod tests {
     #[test]
     fn external_commands_name_known_stages() {
         let config = Config::parse("[external]\nattribute = [\"python3\", \"maps.py\"]\n").unwrap();
-        assert_eq!(config.external.command(Stage::Attribute).unwrap(), ["python3", "maps.py"]);
+        assert_eq!(
+            config.external.command(Stage::Attribute).unwrap(),
+            ["python3", "maps.py"]
+        );
         assert!(config.external.command(Stage::Train).is_none());
         let bad = Config::parse("[external]\nattribut = [\"x\"]\n").unwrap();
         assert!(bad.validate().unwrap_err().contains("attribut"));

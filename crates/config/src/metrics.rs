@@ -49,15 +49,25 @@ impl MetricsConfig {
             return Err(format!("steps = {}: must be in 1..=1024", self.steps));
         }
         if !(2..=1024).contains(&self.faithfulness_pixels) {
-            return Err(format!("faithfulness_pixels = {}: must be in 2..=1024", self.faithfulness_pixels));
+            return Err(format!(
+                "faithfulness_pixels = {}: must be in 2..=1024",
+                self.faithfulness_pixels
+            ));
         }
         if self.random_orderings == 0 {
-            return Err("random_orderings = 0: the random baseline needs at least 1 ordering".to_owned());
+            return Err(
+                "random_orderings = 0: the random baseline needs at least 1 ordering".to_owned(),
+            );
         }
         if self.fills.is_empty() {
             return Err("fills is empty: name at least one fill".to_owned());
         }
-        if let Some(dup) = self.fills.iter().enumerate().find(|(i, f)| self.fills[..*i].contains(f)) {
+        if let Some(dup) = self
+            .fills
+            .iter()
+            .enumerate()
+            .find(|(i, f)| self.fills[..*i].contains(f))
+        {
             return Err(format!("fills lists {:?} twice", dup.1));
         }
         if self.batch_size == 0 {
@@ -78,12 +88,24 @@ mod tests {
     fn defaults_are_the_paper_protocol_and_bad_values_are_named() {
         let d = MetricsConfig::default();
         assert!(d.validate().is_ok());
-        assert_eq!((d.steps, d.random_orderings, d.faithfulness_pixels), (100, 100, 100));
-        let bad = MetricsConfig { fills: vec!["mean".into(), "mean".into()], ..MetricsConfig::default() };
+        assert_eq!(
+            (d.steps, d.random_orderings, d.faithfulness_pixels),
+            (100, 100, 100)
+        );
+        let bad = MetricsConfig {
+            fills: vec!["mean".into(), "mean".into()],
+            ..MetricsConfig::default()
+        };
         assert!(bad.validate().unwrap_err().contains("mean"));
-        let bad = MetricsConfig { checkpoint_images: 0, ..MetricsConfig::default() };
+        let bad = MetricsConfig {
+            checkpoint_images: 0,
+            ..MetricsConfig::default()
+        };
         assert!(bad.validate().unwrap_err().contains("checkpoint_images"));
-        let bad = MetricsConfig { random_orderings: 0, ..MetricsConfig::default() };
+        let bad = MetricsConfig {
+            random_orderings: 0,
+            ..MetricsConfig::default()
+        };
         assert!(bad.validate().unwrap_err().contains("random_orderings"));
     }
 }

@@ -21,7 +21,9 @@ pub struct ReportConfig {
 impl Default for ReportConfig {
     fn default() -> Self {
         ReportConfig {
-            figure1_classes: ["dog", "frog", "horse", "ship", "truck"].map(str::to_owned).to_vec(),
+            figure1_classes: ["dog", "frog", "horse", "ship", "truck"]
+                .map(str::to_owned)
+                .to_vec(),
             figure1_min_confidence: 0.99,
             figure1_scale: 4,
             histogram_bins: 40,
@@ -33,15 +35,29 @@ impl ReportConfig {
     /// Checks values.
     pub fn validate(&self) -> Result<(), String> {
         if !(0.0..=1.0).contains(&self.figure1_min_confidence) {
-            return Err(format!("figure1_min_confidence = {}: must be in [0, 1]", self.figure1_min_confidence));
+            return Err(format!(
+                "figure1_min_confidence = {}: must be in [0, 1]",
+                self.figure1_min_confidence
+            ));
         }
         if !(1..=16).contains(&self.figure1_scale) {
-            return Err(format!("figure1_scale = {}: must be in 1..=16", self.figure1_scale));
+            return Err(format!(
+                "figure1_scale = {}: must be in 1..=16",
+                self.figure1_scale
+            ));
         }
         if !(1..=1000).contains(&self.histogram_bins) {
-            return Err(format!("histogram_bins = {}: must be in 1..=1000", self.histogram_bins));
+            return Err(format!(
+                "histogram_bins = {}: must be in 1..=1000",
+                self.histogram_bins
+            ));
         }
-        if let Some(dup) = self.figure1_classes.iter().enumerate().find(|(i, c)| self.figure1_classes[..*i].contains(c)) {
+        if let Some(dup) = self
+            .figure1_classes
+            .iter()
+            .enumerate()
+            .find(|(i, c)| self.figure1_classes[..*i].contains(c))
+        {
             return Err(format!("figure1_classes lists {:?} twice", dup.1));
         }
         Ok(())
@@ -55,11 +71,23 @@ mod tests {
     #[test]
     fn defaults_are_valid_and_bad_values_are_named() {
         assert!(ReportConfig::default().validate().is_ok());
-        let bad = ReportConfig { figure1_min_confidence: 1.5, ..ReportConfig::default() };
-        assert!(bad.validate().unwrap_err().contains("figure1_min_confidence"));
-        let bad = ReportConfig { histogram_bins: 0, ..ReportConfig::default() };
+        let bad = ReportConfig {
+            figure1_min_confidence: 1.5,
+            ..ReportConfig::default()
+        };
+        assert!(bad
+            .validate()
+            .unwrap_err()
+            .contains("figure1_min_confidence"));
+        let bad = ReportConfig {
+            histogram_bins: 0,
+            ..ReportConfig::default()
+        };
         assert!(bad.validate().unwrap_err().contains("histogram_bins"));
-        let bad = ReportConfig { figure1_classes: vec!["dog".into(), "dog".into()], ..ReportConfig::default() };
+        let bad = ReportConfig {
+            figure1_classes: vec!["dog".into(), "dog".into()],
+            ..ReportConfig::default()
+        };
         assert!(bad.validate().unwrap_err().contains("dog"));
     }
 }

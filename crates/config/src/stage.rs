@@ -22,7 +22,14 @@ pub enum Stage {
 
 impl Stage {
     /// Every stage, in pipeline order.
-    pub const ALL: [Stage; 6] = [Stage::Data, Stage::Train, Stage::Attribute, Stage::Metrics, Stage::Stats, Stage::Report];
+    pub const ALL: [Stage; 6] = [
+        Stage::Data,
+        Stage::Train,
+        Stage::Attribute,
+        Stage::Metrics,
+        Stage::Stats,
+        Stage::Report,
+    ];
 
     /// The stage name used on the command line, in folders and in metadata.
     pub fn name(self) -> &'static str {
@@ -50,7 +57,13 @@ impl Stage {
             Stage::Attribute => &[Stage::Data, Stage::Train],
             Stage::Metrics => &[Stage::Data, Stage::Train, Stage::Attribute],
             Stage::Stats => &[Stage::Attribute, Stage::Metrics],
-            Stage::Report => &[Stage::Data, Stage::Train, Stage::Attribute, Stage::Metrics, Stage::Stats],
+            Stage::Report => &[
+                Stage::Data,
+                Stage::Train,
+                Stage::Attribute,
+                Stage::Metrics,
+                Stage::Stats,
+            ],
         }
     }
 }

@@ -26,8 +26,8 @@ pub mod stage;
 pub mod stats;
 
 pub use batch::{read_batch, verify_file, Batch};
-pub use sal_artifact::dataset::{Dataset, Part};
 pub use error::DataError;
+pub use sal_artifact::dataset::{Dataset, Part};
 pub use source::{locate_or_download, Origin, Source};
 pub use split::{split, Split};
 pub use stage::{run, run_with, DataOutputs, RunOptions};

@@ -27,7 +27,6 @@ pub const TEST_FILE: &str = "test_batch.bin";
 /// The optional file listing the class names, one a line.
 pub const META_FILE: &str = "batches.meta.txt";
 
-
 /// SHA-256 of each official batch file (see `/work/shared/data/README.md`, matching the sums
 /// public loaders publish for the official files).
 pub const SHA256: [(&str, &str); 6] = [

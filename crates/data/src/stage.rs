@@ -9,7 +9,6 @@ use sal_config::{Config, Stage};
 use tracing::{debug, info};
 
 use crate::batch::{read_batch_with_progress, sha256_hex, Batch};
-use sal_artifact::dataset::{Dataset, Part, META_SOURCE_SHA256, META_VERIFIED};
 use crate::error::{DataError, Result};
 use crate::official::{
     batch_files, CLASSES, CLASS_NAMES, FILE_BYTES, IMAGE_BYTES, META_FILE, RECORDS_PER_FILE,
@@ -19,6 +18,7 @@ use crate::progress::bytes_bar;
 use crate::source::{locate_or_download, Source};
 use crate::split::split;
 use crate::stats::{channel_stats, ChannelStats};
+use sal_artifact::dataset::{Dataset, Part, META_SOURCE_SHA256, META_VERIFIED};
 
 /// Where [`run`] downloads the official archive, relative to the current folder.
 pub const DEFAULT_DOWNLOADS_DIR: &str = "artifacts/downloads";

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use sal_artifact::names::saliency as sn;
+use sal_artifact::Dataset;
 use sal_artifact::{input_key, Artifact, Kind};
 use sal_config::Stage;
-use sal_artifact::Dataset;
 use sal_model::Normalizer;
 use sal_perturbation::{Normalisation, IMAGE_VALUES, PIXELS};
 

@@ -32,14 +32,21 @@ pub struct Architecture {
 
 impl Default for Architecture {
     fn default() -> Self {
-        Architecture { widths: [32, 32, 64, 64, 128, 128], classes: 10, bn_eps: 1e-5 }
+        Architecture {
+            widths: [32, 32, 64, 64, 128, 128],
+            classes: 10,
+            bn_eps: 1e-5,
+        }
     }
 }
 
 impl Architecture {
     /// The paper's network with the given conv widths.
     pub fn with_widths(widths: [usize; CONV_LAYERS]) -> Self {
-        Architecture { widths, ..Self::default() }
+        Architecture {
+            widths,
+            ..Self::default()
+        }
     }
 
     /// Input channels of conv layer `l`.
@@ -84,7 +91,9 @@ impl Architecture {
 
     /// Trainable parameters (conv weights, BN scale and shift, classifier weights).
     pub fn trainable_parameters(&self) -> usize {
-        let convs: usize = (0..CONV_LAYERS).map(|l| self.widths[l] * self.in_channels(l) * 9 + 2 * self.widths[l]).sum();
+        let convs: usize = (0..CONV_LAYERS)
+            .map(|l| self.widths[l] * self.in_channels(l) * 9 + 2 * self.widths[l])
+            .sum();
         convs + self.flat_features() * self.classes
     }
 
@@ -95,8 +104,13 @@ impl Architecture {
 
     /// Parses the `architecture` metadata value.
     pub fn from_json(value: &serde_json::Value) -> Result<Self, String> {
-        let arch: Architecture = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
-        if arch.widths.contains(&0) || arch.classes == 0 || arch.bn_eps.is_nan() || arch.bn_eps <= 0.0 {
+        let arch: Architecture =
+            serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
+        if arch.widths.contains(&0)
+            || arch.classes == 0
+            || arch.bn_eps.is_nan()
+            || arch.bn_eps <= 0.0
+        {
             return Err(format!("implausible architecture {arch:?}"));
         }
         Ok(arch)

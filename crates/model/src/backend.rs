@@ -22,7 +22,10 @@ pub struct BatchStats {
 impl BatchStats {
     /// Zeros shaped for the architecture's widths.
     pub fn zeros(widths: &[usize; CONV_LAYERS]) -> Self {
-        BatchStats { mean: std::array::from_fn(|l| vec![0.0; widths[l]]), var: std::array::from_fn(|l| vec![0.0; widths[l]]) }
+        BatchStats {
+            mean: std::array::from_fn(|l| vec![0.0; widths[l]]),
+            var: std::array::from_fn(|l| vec![0.0; widths[l]]),
+        }
     }
 }
 

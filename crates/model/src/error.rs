@@ -19,7 +19,12 @@ pub enum ModelError {
     BadArchitecture { path: PathBuf, message: String },
     /// A buffer given to the model has the wrong length for the shape it must have.
     #[error("{what}: expected {expected} values ({shape}), got {found}")]
-    BadLength { what: String, expected: usize, found: usize, shape: String },
+    BadLength {
+        what: String,
+        expected: usize,
+        found: usize,
+        shape: String,
+    },
     /// A class index is out of range.
     #[error("class index {class} out of range (the model has {classes} classes)")]
     BadClass { class: usize, classes: usize },
@@ -40,7 +45,9 @@ pub enum ModelError {
     Config { key: String, message: String },
     /// Training stopped after an epoch because the caller asked (`stop_after_epoch`); the
     /// checkpoint in the output folder lets a later run continue.
-    #[error("training stopped after epoch {epoch} as requested; the checkpoint is kept for resuming")]
+    #[error(
+        "training stopped after epoch {epoch} as requested; the checkpoint is kept for resuming"
+    )]
     Stopped { epoch: usize },
 }
 
@@ -48,10 +55,20 @@ pub enum ModelError {
 pub type Result<T> = std::result::Result<T, ModelError>;
 
 /// Checks that a buffer has exactly `expected` values.
-pub fn check_len(what: &str, found: usize, expected: usize, shape: impl FnOnce() -> String) -> Result<()> {
+pub fn check_len(
+    what: &str,
+    found: usize,
+    expected: usize,
+    shape: impl FnOnce() -> String,
+) -> Result<()> {
     if found == expected {
         Ok(())
     } else {
-        Err(ModelError::BadLength { what: what.to_owned(), expected, found, shape: shape() })
+        Err(ModelError::BadLength {
+            what: what.to_owned(),
+            expected,
+            found,
+            shape: shape(),
+        })
     }
 }

@@ -100,7 +100,10 @@ impl Normalizer {
 
     /// Normalised value of pixel value 0 and 255 per channel (the input domain's bounds).
     pub fn bounds(&self) -> ([f32; 3], [f32; 3]) {
-        (std::array::from_fn(|c| self.value(c, 0)), std::array::from_fn(|c| self.value(c, 255)))
+        (
+            std::array::from_fn(|c| self.value(c, 0)),
+            std::array::from_fn(|c| self.value(c, 255)),
+        )
     }
 
     /// Converts u8 NCHW images (the dataset layout) into normalised NHWC f32.
@@ -108,10 +111,18 @@ impl Normalizer {
     /// # Shapes
     /// `images`: `[n, 3, 32, 32]` u8; `out`: `[n, 32, 32, 3]` f32, overwritten.
     pub fn nchw_u8_to_nhwc(&self, images: &[u8], out: &mut [f32]) -> Result<()> {
-        check_len("u8 images", images.len() % IMAGE_VALUES, 0, || "[n, 3, 32, 32]".to_owned())?;
-        check_len("normalised images", out.len(), images.len(), || "[n, 32, 32, 3]".to_owned())?;
-        let lut: [[f32; 256]; 3] = std::array::from_fn(|c| std::array::from_fn(|v| self.value(c, v as u8)));
-        for (src, dst) in images.chunks_exact(IMAGE_VALUES).zip(out.chunks_exact_mut(IMAGE_VALUES)) {
+        check_len("u8 images", images.len() % IMAGE_VALUES, 0, || {
+            "[n, 3, 32, 32]".to_owned()
+        })?;
+        check_len("normalised images", out.len(), images.len(), || {
+            "[n, 32, 32, 3]".to_owned()
+        })?;
+        let lut: [[f32; 256]; 3] =
+            std::array::from_fn(|c| std::array::from_fn(|v| self.value(c, v as u8)));
+        for (src, dst) in images
+            .chunks_exact(IMAGE_VALUES)
+            .zip(out.chunks_exact_mut(IMAGE_VALUES))
+        {
             for p in 0..PIXELS {
                 for c in 0..IN_CHANNELS {
                     dst[p * IN_CHANNELS + c] = lut[c][usize::from(src[c * PIXELS + p])];
@@ -127,7 +138,10 @@ impl Normalizer {
     /// `images`: `[n, 32, 32, 3]`; returns `[n, 3, 32, 32]`.
     pub fn nhwc_to_unit_nchw(&self, images: &[f32]) -> Vec<f32> {
         let mut out = vec![0.0; images.len()];
-        for (src, dst) in images.chunks_exact(IMAGE_VALUES).zip(out.chunks_exact_mut(IMAGE_VALUES)) {
+        for (src, dst) in images
+            .chunks_exact(IMAGE_VALUES)
+            .zip(out.chunks_exact_mut(IMAGE_VALUES))
+        {
             for p in 0..PIXELS {
                 for c in 0..IN_CHANNELS {
                     dst[c * PIXELS + p] = src[p * IN_CHANNELS + c] * self.std[c] + self.mean[c];
@@ -166,7 +180,11 @@ mod tests {
             assert!((out[pixel_index(r, col) * 3 + c] - expected).abs() < 1e-3);
         }
         let back = norm.nhwc_to_unit_nchw(&out);
-        assert!((back[2 * PIXELS + 3 * 32 + 30] * 255.0 - f32::from(img[2 * PIXELS + 3 * 32 + 30])).abs() < 1e-3);
+        assert!(
+            (back[2 * PIXELS + 3 * 32 + 30] * 255.0 - f32::from(img[2 * PIXELS + 3 * 32 + 30]))
+                .abs()
+                < 1e-3
+        );
     }
 
     #[test]

@@ -77,25 +77,41 @@ impl Trainable {
         for l in 0..CONV_LAYERS {
             let (b, c) = (l / 2 + 1, l % 2 + 1);
             out.push((names::conv_weight(b, c), self.conv[l].as_slice(), true));
-            out.push((names::bn(b, c, "weight"), self.bn_weight[l].as_slice(), false));
+            out.push((
+                names::bn(b, c, "weight"),
+                self.bn_weight[l].as_slice(),
+                false,
+            ));
             out.push((names::bn(b, c, "bias"), self.bn_bias[l].as_slice(), false));
         }
-        out.push((names::CLASSIFIER_WEIGHT.to_owned(), self.classifier.as_slice(), true));
+        out.push((
+            names::CLASSIFIER_WEIGHT.to_owned(),
+            self.classifier.as_slice(),
+            true,
+        ));
         out
     }
 
     /// Like [`Trainable::tensors`], mutable, in the same order.
     pub fn tensors_mut(&mut self) -> Vec<(String, &mut [f32], bool)> {
         let mut out = Vec::new();
-        for (l, ((conv, bw), bb)) in
-            self.conv.iter_mut().zip(self.bn_weight.iter_mut()).zip(self.bn_bias.iter_mut()).enumerate()
+        for (l, ((conv, bw), bb)) in self
+            .conv
+            .iter_mut()
+            .zip(self.bn_weight.iter_mut())
+            .zip(self.bn_bias.iter_mut())
+            .enumerate()
         {
             let (b, c) = (l / 2 + 1, l % 2 + 1);
             out.push((names::conv_weight(b, c), conv.as_mut_slice(), true));
             out.push((names::bn(b, c, "weight"), bw.as_mut_slice(), false));
             out.push((names::bn(b, c, "bias"), bb.as_mut_slice(), false));
         }
-        out.push((names::CLASSIFIER_WEIGHT.to_owned(), self.classifier.as_mut_slice(), true));
+        out.push((
+            names::CLASSIFIER_WEIGHT.to_owned(),
+            self.classifier.as_mut_slice(),
+            true,
+        ));
         out
     }
 }
@@ -134,13 +150,33 @@ impl Weights {
         for l in 0..CONV_LAYERS {
             let (b, c) = (l / 2 + 1, l % 2 + 1);
             let out = arch.widths[l];
-            writer.add(&names::conv_weight(b, c), &[out, arch.in_channels(l), 3, 3], &self.params.conv[l])?;
-            writer.add(&names::bn(b, c, "weight"), &[out], &self.params.bn_weight[l])?;
+            writer.add(
+                &names::conv_weight(b, c),
+                &[out, arch.in_channels(l), 3, 3],
+                &self.params.conv[l],
+            )?;
+            writer.add(
+                &names::bn(b, c, "weight"),
+                &[out],
+                &self.params.bn_weight[l],
+            )?;
             writer.add(&names::bn(b, c, "bias"), &[out], &self.params.bn_bias[l])?;
-            writer.add(&names::bn(b, c, "running_mean"), &[out], &self.running_mean[l])?;
-            writer.add(&names::bn(b, c, "running_var"), &[out], &self.running_var[l])?;
+            writer.add(
+                &names::bn(b, c, "running_mean"),
+                &[out],
+                &self.running_mean[l],
+            )?;
+            writer.add(
+                &names::bn(b, c, "running_var"),
+                &[out],
+                &self.running_var[l],
+            )?;
         }
-        writer.add(names::CLASSIFIER_WEIGHT, &[arch.classes, arch.flat_features()], &self.params.classifier)?;
+        writer.add(
+            names::CLASSIFIER_WEIGHT,
+            &[arch.classes, arch.flat_features()],
+            &self.params.classifier,
+        )?;
         Ok(())
     }
 
@@ -157,27 +193,44 @@ impl Weights {
     /// dtype, shape and finiteness.
     pub fn load(path: &Path) -> Result<(Self, Meta)> {
         let artifact = Artifact::open(path, Kind::Model)?;
-        let arch_json = artifact.meta().extra.get("architecture").ok_or_else(|| ModelError::BadArchitecture {
-            path: path.to_owned(),
-            message: "field missing".to_owned(),
+        let arch_json = artifact.meta().extra.get("architecture").ok_or_else(|| {
+            ModelError::BadArchitecture {
+                path: path.to_owned(),
+                message: "field missing".to_owned(),
+            }
         })?;
-        let arch = Architecture::from_json(arch_json)
-            .map_err(|message| ModelError::BadArchitecture { path: path.to_owned(), message })?;
+        let arch =
+            Architecture::from_json(arch_json).map_err(|message| ModelError::BadArchitecture {
+                path: path.to_owned(),
+                message,
+            })?;
         let mut params = Trainable::zeros(&arch);
         let mut running_mean: [Vec<f32>; CONV_LAYERS] = Default::default();
         let mut running_var: [Vec<f32>; CONV_LAYERS] = Default::default();
         for l in 0..CONV_LAYERS {
             let (b, c) = (l / 2 + 1, l % 2 + 1);
             let out = arch.widths[l];
-            params.conv[l] = artifact.read_finite(&names::conv_weight(b, c), &[out, arch.in_channels(l), 3, 3])?;
+            params.conv[l] = artifact
+                .read_finite(&names::conv_weight(b, c), &[out, arch.in_channels(l), 3, 3])?;
             params.bn_weight[l] = artifact.read_finite(&names::bn(b, c, "weight"), &[out])?;
             params.bn_bias[l] = artifact.read_finite(&names::bn(b, c, "bias"), &[out])?;
             running_mean[l] = artifact.read_finite(&names::bn(b, c, "running_mean"), &[out])?;
             running_var[l] = artifact.read_finite(&names::bn(b, c, "running_var"), &[out])?;
         }
-        params.classifier = artifact.read_finite(names::CLASSIFIER_WEIGHT, &[arch.classes, arch.flat_features()])?;
+        params.classifier = artifact.read_finite(
+            names::CLASSIFIER_WEIGHT,
+            &[arch.classes, arch.flat_features()],
+        )?;
         let meta = artifact.meta().clone();
-        Ok((Weights { arch, params, running_mean, running_var }, meta))
+        Ok((
+            Weights {
+                arch,
+                params,
+                running_mean,
+                running_var,
+            },
+            meta,
+        ))
     }
 }
 
@@ -206,7 +259,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("model.safetensors");
         let w = tiny();
-        w.save(&path, Meta::new(Kind::Model, "train", serde_json::json!({}))).unwrap();
+        w.save(
+            &path,
+            Meta::new(Kind::Model, "train", serde_json::json!({})),
+        )
+        .unwrap();
         let (back, meta) = Weights::load(&path).unwrap();
         assert_eq!(back, w);
         assert!(meta.extra.contains_key("architecture"));
@@ -217,7 +274,12 @@ mod tests {
 
     #[test]
     fn eval_affine_matches_the_formula() {
-        let bn = BatchNorm { weight: vec![2.0], bias: vec![1.0], running_mean: vec![3.0], running_var: vec![4.0 - 1e-5] };
+        let bn = BatchNorm {
+            weight: vec![2.0],
+            bias: vec![1.0],
+            running_mean: vec![3.0],
+            running_var: vec![4.0 - 1e-5],
+        };
         let (s, t) = bn.eval_affine(1e-5);
         assert!((s[0] - 1.0).abs() < 1e-6 && (t[0] - (1.0 - 3.0)).abs() < 1e-6);
     }

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sal_artifact::{ArtifactWriter, Kind, Meta};
 use sal_artifact::dataset::{Dataset, Part};
+use sal_artifact::{ArtifactWriter, Kind, Meta};
 use sal_metrics::Inputs;
 use sal_model::inference::argmax_rows;
 use sal_model::{Classifier, Normalizer};

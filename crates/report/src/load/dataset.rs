@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use sal_artifact::dataset::{CHANNELS, CLASS_NAMES, META_CLASS_NAMES, META_SOURCE_SHA256, META_VERIFIED, SIDE};
+use sal_artifact::dataset::{
+    CHANNELS, CLASS_NAMES, META_CLASS_NAMES, META_SOURCE_SHA256, META_VERIFIED, SIDE,
+};
 use sal_artifact::{names::dataset as names, Artifact, Kind};
 use serde_json::Value;
 
