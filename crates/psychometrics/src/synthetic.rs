@@ -48,15 +48,8 @@ impl Synthetic {
     pub fn paper_like(images: usize, steps: usize, structure: Structure, seed: u64) -> Self {
         Synthetic {
             images,
-            methods: [
-                "sensitivity",
-                "gradient_x_input",
-                "deep_taylor",
-                "deep_shap",
-                "edge",
-            ]
-            .map(str::to_owned)
-            .to_vec(),
+            // The paper's five methods, in the order `[attribute]` runs them by default.
+            methods: sal_config::AttributeConfig::default().methods,
             fills: vec!["mean".to_owned(), "uniform".to_owned()],
             steps,
             orderings: 4,
