@@ -22,3 +22,7 @@ bench *ARGS:
 # Each stage fresh / stale (and why) / missing for a config.
 status *ARGS:
     cargo xtask status {{ARGS}}
+
+# Recompute the stages after train from the golden artifacts and compare (`--refresh` to rewrite them).
+regress *ARGS:
+    cargo xtask regress {{ARGS}}
