@@ -59,6 +59,19 @@ impl PipelineLock {
         }
     }
 
+    /// [`acquire`](Self::acquire), telling the user on stderr who holds the lock before waiting.
+    pub fn acquire_announced(path: &Path) -> anyhow::Result<Self> {
+        Self::acquire(path, |holder| {
+            let holder = holder
+                .map(|pid| format!(" (pid {pid})"))
+                .unwrap_or_default();
+            eprintln!(
+                "xtask: another pipeline{holder} holds {}; waiting for it to finish",
+                path.display()
+            );
+        })
+    }
+
     /// The lock file.
     pub fn path(&self) -> &Path {
         &self.path

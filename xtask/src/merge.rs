@@ -1,7 +1,8 @@
 //! `cargo xtask merge-metrics [--config FILE] SHARD_DIR...`: join the shards of a sharded
 //! `metrics` run (e.g. a cluster job array) into the pipeline's cache.
 //!
-//! It runs `sal merge metrics` into the temporary folder of the config's `metrics` key, checks
+//! It runs `sal merge metrics` into a temporary folder of its own (`.tmp/metrics-<key>-merge`,
+//! so an interrupted unsharded run's checkpoints stay untouched), checks
 //! that the merged file was computed from exactly this config's `[metrics]` section and from
 //! this pipeline's `data`, `train` and `attribute` artifacts, and installs it as the finished
 //! `metrics` folder. The next `cargo xtask pipeline` then finds `metrics` cached and runs only
@@ -31,12 +32,7 @@ pub fn run(
     let config_path = project.config_path(flags.config.as_deref())?;
     let config = project.load_config(&config_path)?;
     let program = sal.resolve(project)?;
-    let _lock = PipelineLock::acquire(&project.lock_path(), |_| {
-        eprintln!(
-            "xtask: another pipeline holds {}; waiting",
-            project.lock_path().display()
-        );
-    })?;
+    let _lock = PipelineLock::acquire_announced(&project.lock_path())?;
     let plan = Plan::new(&project.root, &config, &config_path)?;
     let key = plan.key(Stage::Metrics);
     let start = Instant::now();

@@ -61,15 +61,7 @@ pub fn run(
     let config_path = project.config_path(flags.config.as_deref())?;
     let config = project.load_config(&config_path)?;
 
-    let _lock = PipelineLock::acquire(&project.lock_path(), |holder| {
-        let holder = holder
-            .map(|pid| format!(" (pid {pid})"))
-            .unwrap_or_default();
-        eprintln!(
-            "xtask: another pipeline{holder} holds {}; waiting for it to finish",
-            project.lock_path().display()
-        );
-    })?;
+    let _lock = PipelineLock::acquire_announced(&project.lock_path())?;
     let stages = selected(flags.until);
     for &stage in &flags.force {
         if !stages.contains(&stage) {
