@@ -14,6 +14,7 @@ pub mod error;
 pub mod kind;
 pub mod meta;
 pub mod names;
+pub mod order;
 pub mod read;
 pub mod write;
 
@@ -21,6 +22,7 @@ pub use dataset::Dataset;
 pub use error::ArtifactError;
 pub use kind::Kind;
 pub use meta::{input_key, Meta, METADATA_KEY};
+pub use order::Order;
 pub use read::Artifact;
 pub use write::{write_atomic, ArtifactWriter, Element};
 

@@ -3,6 +3,7 @@
 use std::cmp::Ordering;
 
 use rand::seq::SliceRandom;
+pub use sal_artifact::Order;
 
 use crate::error::{check_len, PerturbationError, Result};
 use crate::layout::PIXELS;
@@ -10,34 +11,6 @@ use crate::seed::{domain, seeded_rng};
 
 /// The random-stream domain of the tie-breaking keys.
 const TIES: u64 = domain(b"ties");
-
-/// In which order a relevance map's pixels are perturbed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Order {
-    /// Most relevant first: descending signed relevance.
-    Morf,
-    /// Least relevant first: ascending signed relevance (most negative first).
-    Lerf,
-}
-
-impl Order {
-    /// Both orders, in the order their tensors are listed.
-    pub const ALL: [Order; 2] = [Order::Morf, Order::Lerf];
-
-    /// The name used in tensor names: `morf`, `lerf`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Order::Morf => "morf",
-            Order::Lerf => "lerf",
-        }
-    }
-}
-
-impl std::fmt::Display for Order {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 /// The tie-breaking keys of one image: a random permutation of `0..1024` drawn from
 /// (`seed`, test-set index `image_index`).

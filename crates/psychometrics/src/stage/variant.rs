@@ -2,29 +2,9 @@
 
 use std::fmt;
 
+pub use sal_artifact::Order;
+
 use crate::rank::Direction;
-
-/// A pixel order of the AOPC curves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Order {
-    /// Most relevant first: higher AOPC is better.
-    Morf,
-    /// Least relevant first: lower AOPC is better.
-    Lerf,
-}
-
-impl Order {
-    /// Both orders, MoRF first.
-    pub const ALL: [Order; 2] = [Order::Morf, Order::Lerf];
-
-    /// The name in tensor names of `metrics.safetensors`: `morf` or `lerf`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Order::Morf => "morf",
-            Order::Lerf => "lerf",
-        }
-    }
-}
 
 /// A saliency metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -4,41 +4,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub use sal_artifact::Order;
 use sal_artifact::{names::metrics as names, Artifact, Kind};
 
 use crate::aopc::{mean_aopc, random_band, Band, Z95};
 use crate::error::{ReportError, Result};
 use crate::load::saliency::{configured_list, order_by_preference};
-
-/// A pixel order of the AOPC curves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Order {
-    /// Most relevant first (higher AOPC is better).
-    Morf,
-    /// Least relevant first (lower AOPC is better).
-    Lerf,
-}
-
-impl Order {
-    /// Both orders, MoRF first as in the paper's Figure 2a.
-    pub const ALL: [Order; 2] = [Order::Morf, Order::Lerf];
-
-    /// The name used in tensor names: `morf` or `lerf`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Order::Morf => "morf",
-            Order::Lerf => "lerf",
-        }
-    }
-
-    /// The paper's spelling: `MoRF` or `LeRF`.
-    pub fn label(self) -> &'static str {
-        match self {
-            Order::Morf => "MoRF",
-            Order::Lerf => "LeRF",
-        }
-    }
-}
 
 /// The metrics artifact, summarised for the figures.
 #[derive(Debug)]
