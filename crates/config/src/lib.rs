@@ -97,22 +97,16 @@ impl Config {
 
     /// Checks every section; the message names the offending key as `section.key`.
     pub fn validate(&self) -> Result<(), String> {
-        self.data.validate().map_err(|e| format!("[data] {e}"))?;
-        self.train.validate().map_err(|e| format!("[train] {e}"))?;
-        self.attribute
-            .validate()
-            .map_err(|e| format!("[attribute] {e}"))?;
-        self.metrics
-            .validate()
-            .map_err(|e| format!("[metrics] {e}"))?;
-        self.stats.validate().map_err(|e| format!("[stats] {e}"))?;
-        self.report
-            .validate()
-            .map_err(|e| format!("[report] {e}"))?;
-        self.external
-            .validate()
-            .map_err(|e| format!("[external] {e}"))?;
-        Ok(())
+        let in_section = |section: &str, checked: Result<(), String>| {
+            checked.map_err(|e| format!("[{section}] {e}"))
+        };
+        in_section("data", self.data.validate())?;
+        in_section("train", self.train.validate())?;
+        in_section("attribute", self.attribute.validate())?;
+        in_section("metrics", self.metrics.validate())?;
+        in_section("stats", self.stats.validate())?;
+        in_section("report", self.report.validate())?;
+        in_section("external", self.external.validate())
     }
 
     /// The JSON of a stage's section as it enters cache keys and artifact metadata: every
