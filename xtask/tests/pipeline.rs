@@ -91,11 +91,11 @@ fn changing_a_stage_crate_reruns_that_stage_and_what_follows() {
         "//! metrics, edited\n",
     );
     fx.pipeline(None, &[]).unwrap();
-    assert_eq!(fx.take_ran(), ["metrics", "stats", "report"]);
+    assert_eq!(fx.take_ran(), ["metrics", "stats", "sanity", "report"]);
     // A crate appearing where there was none changes the code of the stages it belongs to.
     fs_err::remove_dir_all(fx.project.root.join("crates/psychometrics")).unwrap();
     fx.pipeline(None, &[]).unwrap();
-    assert_eq!(fx.take_ran(), ["stats", "report"]);
+    assert_eq!(fx.take_ran(), ["stats", "sanity", "report"]);
 }
 
 #[test]
@@ -126,7 +126,7 @@ fn a_failing_stage_leaves_no_finished_folder_and_is_redone() {
         with_action(&out, Action::Cached),
         ["data", "train", "attribute"]
     );
-    assert_eq!(fx.take_ran(), ["metrics", "stats", "report"]);
+    assert_eq!(fx.take_ran(), ["metrics", "stats", "sanity", "report"]);
     assert_eq!(
         fx.resumed(),
         ["metrics"],
@@ -209,7 +209,7 @@ fn forcing_a_stage_reruns_it_and_what_reads_it() {
     assert_eq!(with_action(&out, Action::Cached), ["data"]);
     assert_eq!(
         fx.take_ran(),
-        ["train", "attribute", "metrics", "stats", "report"]
+        ["train", "attribute", "metrics", "stats", "sanity", "report"]
     );
     // Still exactly one folder per stage: a forced run replaces the folder of its key.
     for stage in Stage::ALL {
@@ -458,11 +458,11 @@ fn an_external_command_replaces_a_stage_with_the_same_arguments() {
     let out = fx.pipeline(None, &[]).unwrap();
     assert_eq!(
         with_action(&out, Action::Ran),
-        ["attribute", "metrics", "stats", "report"]
+        ["attribute", "metrics", "stats", "sanity", "report"]
     );
     assert_eq!(
         fx.take_ran(),
-        ["metrics", "stats", "report"],
+        ["metrics", "stats", "sanity", "report"],
         "sal did not run attribute"
     );
     let log = fx.config.with_file_name("calls.log");
@@ -487,7 +487,7 @@ fn an_external_command_replaces_a_stage_with_the_same_arguments() {
     let out = fx.pipeline(None, &[]).unwrap();
     assert_eq!(
         with_action(&out, Action::Ran),
-        ["attribute", "metrics", "stats", "report"]
+        ["attribute", "metrics", "stats", "sanity", "report"]
     );
 
     // Back to sal: cached, the earlier folders of sal's attribute are still there.
