@@ -24,7 +24,8 @@ fn a_second_run_is_all_cached() {
             "attribute --data --train",
             "metrics --data --train --attribute",
             "stats --attribute --metrics",
-            "report --data --train --attribute --metrics --stats"
+            "sanity --data --train --attribute --metrics",
+            "report --data --train --attribute --metrics --stats --sanity"
         ]
     );
     let second = fx.pipeline(None, &[]).unwrap();
@@ -270,14 +271,14 @@ fn status_says_fresh_stale_with_the_reason_or_missing() {
     let names = |s: &[(Stage, State)]| s.iter().map(|(_, st)| st.name()).collect::<Vec<_>>();
     assert_eq!(
         names(&states(&fx.project, &config(&fx), &fx.config).unwrap()),
-        ["missing"; 6]
+        ["missing"; 7]
     );
 
     fx.pipeline(Some(Stage::Metrics), &[]).unwrap();
     let now = states(&fx.project, &config(&fx), &fx.config).unwrap();
     assert_eq!(
         names(&now),
-        ["fresh", "fresh", "fresh", "fresh", "missing", "missing"]
+        ["fresh", "fresh", "fresh", "fresh", "missing", "missing", "missing"]
     );
     assert!(
         matches!(&now[0].1, State::Fresh(folder) if folder.join("dataset.safetensors").is_file())
@@ -288,7 +289,7 @@ fn status_says_fresh_stale_with_the_reason_or_missing() {
     let now = states(&fx.project, &config(&fx), &fx.config).unwrap();
     assert_eq!(
         names(&now),
-        ["fresh", "fresh", "fresh", "fresh", "stale", "stale"]
+        ["fresh", "fresh", "fresh", "fresh", "stale", "fresh", "stale"]
     );
     let State::Stale { reasons, .. } = &now[4].1 else {
         unreachable!()
@@ -297,7 +298,7 @@ fn status_says_fresh_stale_with_the_reason_or_missing() {
         reasons,
         &["config section [stats] changed (bootstrap: 200 -> 300)"]
     );
-    let State::Stale { reasons, .. } = &now[5].1 else {
+    let State::Stale { reasons, .. } = &now[6].1 else {
         unreachable!()
     };
     assert_eq!(reasons, &["input stats changed"]);
@@ -310,7 +311,7 @@ fn status_says_fresh_stale_with_the_reason_or_missing() {
     let now = states(&fx.project, &config(&fx), &fx.config).unwrap();
     assert_eq!(
         names(&now),
-        ["fresh", "stale", "stale", "stale", "stale", "stale"]
+        ["fresh", "stale", "stale", "stale", "stale", "stale", "stale"]
     );
     let State::Stale { reasons, .. } = &now[2].1 else {
         unreachable!()

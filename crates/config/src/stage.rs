@@ -61,12 +61,7 @@ impl Stage {
             Stage::Attribute => &[Stage::Data, Stage::Train],
             Stage::Metrics => &[Stage::Data, Stage::Train, Stage::Attribute],
             Stage::Stats => &[Stage::Attribute, Stage::Metrics],
-            Stage::Sanity => &[
-                Stage::Data,
-                Stage::Train,
-                Stage::Attribute,
-                Stage::Metrics,
-            ],
+            Stage::Sanity => &[Stage::Data, Stage::Train, Stage::Attribute, Stage::Metrics],
             Stage::Report => &[
                 Stage::Data,
                 Stage::Train,

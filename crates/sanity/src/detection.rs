@@ -81,7 +81,11 @@ pub fn detect(
     };
     let variants: Vec<String> = models
         .iter()
-        .flat_map(|m| methods.iter().map(move |method| format!("{}/{method}", m.name)))
+        .flat_map(|m| {
+            methods
+                .iter()
+                .map(move |method| format!("{}/{method}", m.name))
+        })
         .collect();
     let normalizer = images.normalizer;
     let protocol = Protocol::new(
@@ -89,11 +93,7 @@ pub fn detect(
         variants,
         Normalisation::from_fn(|c, v| normalizer.value(c, v)),
     )?;
-    let fills: Vec<String> = protocol
-        .fills
-        .iter()
-        .map(|f| f.name().to_owned())
-        .collect();
+    let fills: Vec<String> = protocol.fills.iter().map(|f| f.name().to_owned()).collect();
     let (f_count, m_count, steps) = (fills.len(), methods.len(), protocol.steps);
     let mut net = sal_model::FastNet::new(trained)?;
     let mut engine = Engine::new(&mut net, &protocol);

@@ -194,11 +194,7 @@ pub fn write(
             )?;
             let summary = &results.summary[j][m];
             let flat: Vec<f64> = summary.iter().flatten().copied().collect();
-            writer.add(
-                &names::summary(measure.name(), method),
-                &[steps, 3],
-                &flat,
-            )?;
+            writer.add(&names::summary(measure.name(), method), &[steps, 3], &flat)?;
             for (k, step) in results.steps.iter().enumerate() {
                 records.push(SimilarityRecord {
                     step,
@@ -228,13 +224,21 @@ pub fn write(
         };
         let epochs = r.log.len();
         writer
-            .add(names::RANDOM_LABELS_LOSS, &[epochs], &column(|x| x.train_loss))?
+            .add(
+                names::RANDOM_LABELS_LOSS,
+                &[epochs],
+                &column(|x| x.train_loss),
+            )?
             .add(
                 names::RANDOM_LABELS_ACCURACY,
                 &[epochs],
                 &column(|x| x.train_accuracy),
             )?
-            .add(names::RANDOM_LABELS_FIT, &[epochs], &column(|x| x.val_accuracy))?;
+            .add(
+                names::RANDOM_LABELS_FIT,
+                &[epochs],
+                &column(|x| x.val_accuracy),
+            )?;
     }
     for d in detections {
         writer.add(

@@ -18,8 +18,8 @@ use crate::error::{Result, SanityError};
 use crate::inputs::{Inputs, Loaded};
 use crate::maps::{self, Images};
 use crate::output::{self, Results};
-use crate::randomise;
 use crate::random_labels;
+use crate::randomise;
 use crate::similarity::{Prepared, MEASURES};
 use crate::summary::mean_intervals;
 
@@ -154,10 +154,7 @@ pub fn run(config: &Config, inputs: &Inputs, out_dir: &Path, options: &Options) 
         }
     }
     bar.finish_and_clear();
-    seconds.push((
-        "maps",
-        started.elapsed().as_secs_f64() - similarity_seconds,
-    ));
+    seconds.push(("maps", started.elapsed().as_secs_f64() - similarity_seconds));
 
     let t = Instant::now();
     let bootstrap = Bootstrap {
@@ -250,7 +247,10 @@ fn check_edge(
             if !(exactly_one || both_undefined) {
                 return Err(SanityError::EdgeControl {
                     step: step.to_owned(),
-                    message: format!("image {i}: {} = {b}, expected exactly 1", MEASURES[j].name()),
+                    message: format!(
+                        "image {i}: {} = {b}, expected exactly 1",
+                        MEASURES[j].name()
+                    ),
                 });
             }
         }
@@ -311,11 +311,10 @@ fn progress_bar(name: &str, len: u64, draw: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(len);
-    let style = ProgressStyle::with_template(
-        "{prefix:>8} [{bar:30}] {pos}/{len}  {per_sec}  ETA {eta}",
-    )
-    .expect("valid progress template")
-    .progress_chars("=> ");
+    let style =
+        ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len}  {per_sec}  ETA {eta}")
+            .expect("valid progress template")
+            .progress_chars("=> ");
     bar.set_style(style);
     bar.set_prefix(name.to_owned());
     bar

@@ -16,7 +16,10 @@ struct Case {
 }
 
 fn cases() -> Vec<Case> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/similarity.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/reference/similarity.json"
+    );
     let text = std::fs::read_to_string(path).expect("reference file");
     let json: serde_json::Value = serde_json::from_str(&text).expect("reference JSON");
     let floats = |v: &serde_json::Value| -> Vec<f64> {
@@ -51,7 +54,12 @@ fn abs(v: &[f64]) -> Vec<f64> {
 fn ssim_matches_scikit_image() {
     for c in cases() {
         let got = ssim::ssim(&scale_unit(&abs(&c.a)), &scale_unit(&abs(&c.b)), 32);
-        assert!((got - c.ssim).abs() < 1e-12, "{}: {got} vs {}", c.name, c.ssim);
+        assert!(
+            (got - c.ssim).abs() < 1e-12,
+            "{}: {got} vs {}",
+            c.name,
+            c.ssim
+        );
     }
 }
 

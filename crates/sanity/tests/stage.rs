@@ -66,7 +66,8 @@ fn inputs(root: &Path) -> sal_sanity::Inputs {
         serde_json::to_value(&attribute_config).unwrap(),
     ));
     w.add("image_index", &[1], &[0u32]).unwrap();
-    w.write(&attribute.join(Kind::Saliency.file_name())).unwrap();
+    w.write(&attribute.join(Kind::Saliency.file_name()))
+        .unwrap();
     let metrics_config = MetricsConfig {
         steps: 10,
         faithfulness_pixels: 8,

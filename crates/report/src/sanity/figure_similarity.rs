@@ -124,7 +124,12 @@ impl SimilarityFigure {
         for (i, line) in panel.lines.iter().enumerate() {
             let color = method_color(i).mix(0.18);
             let upper = line.hi.iter().enumerate().map(|(x, &v)| (x as f64, v));
-            let lower = line.lo.iter().enumerate().rev().map(|(x, &v)| (x as f64, v));
+            let lower = line
+                .lo
+                .iter()
+                .enumerate()
+                .rev()
+                .map(|(x, &v)| (x as f64, v));
             let points: Vec<(f64, f64)> = upper.chain(lower).filter(|p| p.1.is_finite()).collect();
             chart
                 .draw_series(std::iter::once(Polygon::new(points, color.filled())))
@@ -143,7 +148,11 @@ impl SimilarityFigure {
                 .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
                 .map_err(plot_err)?;
             chart
-                .draw_series(points.into_iter().map(|p| Circle::new(p, 3, color.filled())))
+                .draw_series(
+                    points
+                        .into_iter()
+                        .map(|p| Circle::new(p, 3, color.filled())),
+                )
                 .map_err(plot_err)?;
         }
         Ok(())

@@ -111,11 +111,10 @@ impl Sanity {
     pub fn load(dir: &Path) -> Result<Self> {
         let json_path = dir.join("sanity.json");
         let text = fs_err::read_to_string(&json_path)?;
-        let json: SanityJson =
-            serde_json::from_str(&text).map_err(|e| ReportError::BadJson {
-                path: json_path.clone(),
-                message: e.to_string(),
-            })?;
+        let json: SanityJson = serde_json::from_str(&text).map_err(|e| ReportError::BadJson {
+            path: json_path.clone(),
+            message: e.to_string(),
+        })?;
         let artifact = Artifact::open(&dir.join(Kind::Sanity.file_name()), Kind::Sanity)?;
         let (shape, example_index) = artifact.read_dims::<u32>(names::EXAMPLE_INDEX, &[None])?;
         let e = shape[0];

@@ -114,7 +114,10 @@ pub fn map_grid(sanity: &Sanity, labels: &[String], text: bool) -> MapGrid {
 /// Appends the section (its figures are rendered by [`super::add`]).
 pub fn write(doc: &mut Document, sanity: &Sanity, labels: &[String]) {
     let j = &sanity.json;
-    doc.heading(2, "Sanity checks of the methods and the metrics (model and data randomisation)");
+    doc.heading(
+        2,
+        "Sanity checks of the methods and the metrics (model and data randomisation)",
+    );
     doc.paragraph(format!(
         "Adebayo et al. (2018): a saliency method whose maps do not change when the model's \
          weights are re-initialised, or when it is trained on random labels, does not explain \
@@ -200,7 +203,8 @@ pub fn write(doc: &mut Document, sanity: &Sanity, labels: &[String]) {
              dropout on) and fits {}% of its permuted labels in eval mode.",
             r.epochs,
             r.images,
-            r.train_accuracy.map_or(NONE.to_owned(), |v| num(100.0 * v, 1)),
+            r.train_accuracy
+                .map_or(NONE.to_owned(), |v| num(100.0 * v, 1)),
             r.fit.map_or(NONE.to_owned(), |v| num(100.0 * v, 1)),
         ));
     }

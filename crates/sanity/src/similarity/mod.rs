@@ -96,7 +96,11 @@ impl Prepared {
     /// Every measure of `self` against `other`, in [`MEASURES`] order.
     pub fn compare(&self, other: &Prepared) -> Result<[f64; 4]> {
         Ok([
-            exact_if_identical(&self.abs, &other.abs, spearman(&self.abs, &other.abs)?.value),
+            exact_if_identical(
+                &self.abs,
+                &other.abs,
+                spearman(&self.abs, &other.abs)?.value,
+            ),
             exact_if_identical(
                 &self.signed,
                 &other.signed,
