@@ -4,9 +4,9 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::figures::font::FAMILY;
-use crate::figures::legend::draw_method_legend;
 use crate::figures::method_color;
 use crate::figures::render::{plot_err, Figure};
 
@@ -67,10 +67,35 @@ impl Figure for SimilarityFigure {
             self.draw_panel(panel, area)?;
         }
         if self.text {
-            draw_method_legend(&legend, &self.methods)?;
+            draw_legend(&legend, &self.methods)?;
         }
         Ok(())
     }
+}
+
+/// A coloured swatch and name per method (no random-baseline entry: this figure has none).
+fn draw_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    methods: &[String],
+) -> Result<(), String> {
+    const Y: i32 = LEGEND as i32 / 2;
+    let style = (FAMILY, 14)
+        .into_font()
+        .color(&BLACK)
+        .pos(Pos::new(HPos::Left, VPos::Center));
+    let mut x = 16;
+    for (i, name) in methods.iter().enumerate() {
+        area.draw(&Rectangle::new(
+            [(x, Y - 2), (x + 24, Y + 2)],
+            method_color(i).filled(),
+        ))
+        .map_err(plot_err)?;
+        area.draw(&Text::new(name.clone(), (x + 30, Y), style.clone()))
+            .map_err(plot_err)?;
+        let width = area.estimate_text_size(name, &style).map_err(plot_err)?.0 as i32;
+        x += 30 + width + 24;
+    }
+    Ok(())
 }
 
 impl SimilarityFigure {
