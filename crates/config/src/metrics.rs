@@ -14,6 +14,13 @@ pub struct MetricsConfig {
     pub faithfulness_pixels: usize,
     /// Fills (perturbation functions) by name.
     pub fills: Vec<String>,
+    /// How the `uniform` fill draws its random colours: `paired` (one replacement image per
+    /// test image, shared by every method, order, random ordering and faithfulness pixel, so
+    /// the methods are compared on the same colours) or `independent` (a fresh seeded image
+    /// per (method, order) curve, per random ordering and per method's faithfulness pixels, as
+    /// the paper's random RGB perturbation most likely drew them; faithfulness then needs its
+    /// own Deltas per method: (M - 1) x P more forward passes per image).
+    pub uniform_draws: String,
     /// Store the full random curves `curve.random.<fill>` [R, N, L+1].
     pub store_random_curves: bool,
     /// Seed of orderings' tie-breaking, random orderings, faithfulness pixels and fills.
@@ -34,6 +41,7 @@ impl Default for MetricsConfig {
             random_orderings: 100,
             faithfulness_pixels: 100,
             fills: vec!["mean".to_owned(), "uniform".to_owned()],
+            uniform_draws: "paired".to_owned(),
             store_random_curves: false,
             seed: 3,
             batch_size: 256,
@@ -69,6 +77,12 @@ impl MetricsConfig {
             .find(|(i, f)| self.fills[..*i].contains(f))
         {
             return Err(format!("fills lists {:?} twice", dup.1));
+        }
+        if !["paired", "independent"].contains(&self.uniform_draws.as_str()) {
+            return Err(format!(
+                "uniform_draws = {:?}: must be \"paired\" or \"independent\"",
+                self.uniform_draws
+            ));
         }
         if self.batch_size == 0 {
             return Err("batch_size = 0: must be at least 1".to_owned());
@@ -107,5 +121,10 @@ mod tests {
             ..MetricsConfig::default()
         };
         assert!(bad.validate().unwrap_err().contains("random_orderings"));
+        let bad = MetricsConfig {
+            uniform_draws: "fresh".into(),
+            ..MetricsConfig::default()
+        };
+        assert!(bad.validate().unwrap_err().contains("uniform_draws"));
     }
 }

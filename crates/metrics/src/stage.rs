@@ -115,17 +115,26 @@ pub fn run_with_classifier(
     let resumed_images: usize = tables.iter().flatten().map(|t| t.images).sum();
     let to_compute = range.len() - resumed_images;
     let passes_per_image = protocol.passes_per_image();
+    let extra_independent: usize = (0..protocol.fills.len())
+        .map(|f| (protocol.delta_draws(f) - 1) * protocol.faithfulness_pixels.len())
+        .sum();
     tracing::info!(
-        "metrics: {} images{} ({} resumed from checkpoints), {} methods, fills {:?}, L = {}, R = {}, P = {}: {} forward passes per image",
+        "metrics: {} images{} ({} resumed from checkpoints), {} methods, fills {:?} (uniform draws {}), L = {}, R = {}, P = {}: {} forward passes per image{}",
         range.len(),
         options.shard.map(|s| format!(" (shard {s} of {n} images)")).unwrap_or_default(),
         resumed_images,
         protocol.methods.len(),
         section.fills,
+        section.uniform_draws,
         protocol.steps,
         protocol.random_count(),
         protocol.faithfulness_pixels.len(),
         passes_per_image,
+        if extra_independent > 0 {
+            format!(", {extra_independent} of them for the per-method Deltas of independent draws")
+        } else {
+            String::new()
+        },
     );
 
     let bar = progress_bar(options.progress, (to_compute * passes_per_image) as u64);
@@ -196,6 +205,7 @@ pub fn run_with_classifier(
     checkpoints.remove()?;
 
     report_nan(&faithfulness_nan, range.len());
+    report_saturation(&layout, &table);
     tracing::info!(
         "metrics: {passes} forward passes in {seconds:.1} s ({:.0} passes/s, {:.2} images/s); wrote {}",
         passes as f64 / seconds.max(1e-9),
@@ -244,4 +254,33 @@ fn report_nan(nan: &BTreeMap<String, BTreeMap<String, usize>>, images: usize) {
             parts.join(", ")
         );
     }
+}
+
+/// Logs how many Deltas, faithfulness values and curves the f32 probabilities of earlier
+/// versions would have lost, against the f64 complement now used (see `saturation`).
+fn report_saturation(layout: &crate::Layout, table: &Table) {
+    let columns = crate::saturation::columns(layout);
+    let rows = table
+        .column(sal_artifact::names::metrics::SATURATION)
+        .and_then(|c| c.data.as_u32())
+        .unwrap_or(&[]);
+    let totals = crate::saturation::totals(&columns, rows);
+    let sum = |prefix: &str| -> u64 {
+        totals
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(_, v)| v)
+            .sum()
+    };
+    tracing::info!(
+        "metrics: saturation, f32 way -> f64 complement: p0 == 1 on {} -> {} images; Deltas exactly 0: {} -> {}; NaN faithfulness: {} -> {}; flat curves: {} -> {} (metadata field `saturation`)",
+        sum("f32.p0_one"),
+        sum("f64.p0_one"),
+        sum("f32.delta_zero."),
+        sum("f64.delta_zero."),
+        sum("f32.faithfulness_nan."),
+        sum("f64.faithfulness_nan."),
+        sum("f32.curve_flat."),
+        sum("f64.curve_flat."),
+    );
 }
