@@ -6,7 +6,10 @@
 //! at most `batch_size` rows, each built in place in one reused buffer (consecutive steps of a
 //! curve incrementally) and sent through the model in one call. Batches never mix images, so
 //! the numbers of an image do not depend on which other images a run, chunk or shard holds.
+//! With [`Engine::with_incremental`] the logits of the rows come instead from the incremental
+//! forward of the fast CPU model ([`crate::incremental`]), which gives the same logits.
 
+use sal_model::fast::FastNet;
 use sal_model::inference::argmax_rows;
 use sal_model::Classifier;
 use sal_perturbation::fill::{ImageRef, Prepared};
@@ -15,6 +18,7 @@ use sal_perturbation::{
 };
 
 use crate::error::{check_len, MetricsError, Result};
+use crate::incremental::Incremental;
 use crate::pearson::pearson;
 use crate::probability::class_probability;
 use crate::protocol::Protocol;
@@ -72,7 +76,7 @@ pub struct ImageResult {
 
 /// Where the rows of a segment come from; `replacement` indexes the image's prepared draws.
 #[derive(Debug, Clone, Copy)]
-enum Source<'a> {
+pub(crate) enum Source<'a> {
     /// The unperturbed image (1 row).
     Base,
     /// Steps 1..=L of an ordering.
@@ -86,10 +90,10 @@ enum Source<'a> {
 
 /// A run of consecutive rows of an image's sequence.
 #[derive(Debug, Clone, Copy)]
-struct Segment<'a> {
-    source: Source<'a>,
-    start: usize,
-    len: usize,
+pub(crate) struct Segment<'a> {
+    pub(crate) source: Source<'a>,
+    pub(crate) start: usize,
+    pub(crate) len: usize,
 }
 
 /// The row sequence of an image and the fill draws its segments use.
@@ -179,6 +183,8 @@ pub struct Engine<'a> {
     /// The names of the saturation counters.
     saturation_columns: Vec<String>,
     passes: u64,
+    /// The incremental forward, when it replaces `classifier`.
+    incremental: Option<Incremental>,
 }
 
 impl std::fmt::Debug for Engine<'_> {
@@ -207,7 +213,24 @@ impl<'a> Engine<'a> {
             base: vec![0.0; IMAGE_VALUES],
             saturation_columns: saturation::columns(&protocol.layout()),
             passes: 0,
+            incremental: None,
         }
+    }
+
+    /// Takes the logits from the incremental forward of `net` (the same model as the
+    /// classifier) instead of full passes through the classifier: the same logits, bitwise,
+    /// for a fraction of the work.
+    pub fn with_incremental(mut self, net: &FastNet) -> Self {
+        self.incremental = Some(Incremental::new(net, self.protocol));
+        self
+    }
+
+    /// Bytes of activations the incremental forward keeps while an image is in flight (0 for
+    /// full passes).
+    pub fn state_bytes_per_image(&self) -> usize {
+        self.incremental
+            .as_ref()
+            .map_or(0, |inc| inc.bytes_per_image(self.protocol))
     }
 
     /// Forward passes run so far.
@@ -257,15 +280,24 @@ impl<'a> Engine<'a> {
         let total = segments.last().map_or(0, |s| s.start + s.len);
         debug_assert_eq!(total, protocol.passes_per_image());
 
+        if let Some(incremental) = &mut self.incremental {
+            incremental.run(&self.base, segments, &prepared)?;
+        }
         let batches = total.div_ceil(protocol.batch_size);
         let mut first_segment = 0;
         for b in 0..batches {
             let (lo, hi) = (b * total / batches, (b + 1) * total / batches);
-            first_segment = self.build_batch(segments, first_segment, lo, hi, &prepared)?;
             let rows = hi - lo;
+            if self.incremental.is_none() {
+                first_segment = self.build_batch(segments, first_segment, lo, hi, &prepared)?;
+            }
             let logits = &mut self.logits[..rows * self.classes];
-            self.classifier
-                .logits(&self.input[..rows * IMAGE_VALUES], logits)?;
+            if let Some(incremental) = &self.incremental {
+                logits.copy_from_slice(incremental.rows(lo, hi));
+            } else {
+                self.classifier
+                    .logits(&self.input[..rows * IMAGE_VALUES], logits)?;
+            }
             if lo == 0 {
                 let model = argmax_rows(&logits[..self.classes], self.classes)[0];
                 if model != usize::from(input.predicted) {

@@ -11,9 +11,11 @@
 //! f64 in image order: resumed, sharded + merged and uninterrupted runs write the same bytes.
 
 pub mod aopc;
+pub mod bench;
 pub mod checkpoint;
 pub mod engine;
 pub mod error;
+mod incremental;
 pub mod inputs;
 pub mod merge;
 pub mod output;

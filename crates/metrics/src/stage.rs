@@ -8,6 +8,7 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 use sal_artifact::{Kind, Meta};
 use sal_config::{Config, Stage};
+use sal_model::fast::FastNet;
 use sal_model::Classifier;
 
 pub use crate::inputs::Inputs;
@@ -64,17 +65,38 @@ impl Outputs {
 pub fn run(config: &Config, inputs: &Inputs, out_dir: &Path, options: &Options) -> Result<Outputs> {
     let (weights, _) = sal_model::Weights::load(&inputs.model_path())?;
     let mut net = sal_model::fast::FastNet::new(&weights)?;
-    run_with_classifier(config, inputs, out_dir, options, &mut net)
+    let incremental = config.metrics.incremental.then(|| net.clone());
+    run_inner(
+        config,
+        inputs,
+        out_dir,
+        options,
+        &mut net,
+        incremental.as_ref(),
+    )
 }
 
 /// Runs the stage with any classifier (the model file still identifies the input in the
-/// metadata, but is not read).
+/// metadata, but is not read), always with full passes.
 pub fn run_with_classifier(
     config: &Config,
     inputs: &Inputs,
     out_dir: &Path,
     options: &Options,
     classifier: &mut dyn Classifier,
+) -> Result<Outputs> {
+    run_inner(config, inputs, out_dir, options, classifier, None)
+}
+
+/// The stage; `incremental`: the fast model behind `classifier`, whose incremental forward
+/// then gives the logits.
+fn run_inner(
+    config: &Config,
+    inputs: &Inputs,
+    out_dir: &Path,
+    options: &Options,
+    classifier: &mut dyn Classifier,
+    incremental: Option<&FastNet>,
 ) -> Result<Outputs> {
     let section = &config.metrics;
     section.validate().map_err(MetricsError::Config)?;
@@ -140,6 +162,13 @@ pub fn run_with_classifier(
     let bar = progress_bar(options.progress, (to_compute * passes_per_image) as u64);
     let start = Instant::now();
     let mut engine = Engine::new(classifier, &protocol);
+    if let Some(net) = incremental {
+        engine = engine.with_incremental(net);
+        tracing::info!(
+            "metrics: incremental forward ({:.1} MiB of activations per image in flight)",
+            engine.state_bytes_per_image() as f64 / (1024.0 * 1024.0)
+        );
+    }
     let mut computed_images = 0;
     let mut computed_chunks = 0;
     for (slot, &(a, b)) in tables.iter_mut().zip(&chunks) {
