@@ -13,6 +13,7 @@
 
 pub mod bench;
 pub mod compare;
+pub mod cuda;
 pub mod display;
 pub mod flags;
 pub mod key;

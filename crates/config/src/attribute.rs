@@ -26,6 +26,19 @@ pub struct AttributeConfig {
     /// scikit-image's `filters.sobel` masks them) or `replicate` (edge pixels repeated outside
     /// the image, so border pixels get a gradient too).
     pub edge_border: String,
+    /// `cpu` (default), `cuda:N` or `metal`: where the network runs. A device that is not
+    /// present, or not built in (`--features cuda` / `metal`), is an error naming it, never a
+    /// fallback to the CPU. It is part of the section, and so of the stage's cache key and
+    /// metadata, because results differ in the last bits between devices (different kernels
+    /// sum in different orders); the default `cpu` is left out of the JSON, so the keys of
+    /// configs that do not set it are the keys they had before the key existed.
+    #[serde(skip_serializing_if = "crate::device::is_cpu")]
+    pub device: String,
+    /// `auto` (default: the fast CPU kernels on `cpu`, candle elsewhere), `fast` or `candle`
+    /// (candle on the CPU too: the reference path, and how the tests check the GPU path
+    /// without a GPU). Left out of the JSON when `auto`.
+    #[serde(skip_serializing_if = "crate::device::Backend::is_auto")]
+    pub backend: crate::device::Backend,
 }
 
 impl Default for AttributeConfig {
@@ -47,6 +60,8 @@ impl Default for AttributeConfig {
             seed: 2,
             edge_grey: "luminance".to_owned(),
             edge_border: "zero".to_owned(),
+            device: crate::device::cpu(),
+            backend: crate::device::Backend::Auto,
         }
     }
 }
@@ -89,7 +104,7 @@ impl AttributeConfig {
                 self.edge_border
             ));
         }
-        Ok(())
+        crate::device::validate(&self.device, self.backend)
     }
 }
 

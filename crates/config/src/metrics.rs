@@ -39,6 +39,19 @@ pub struct MetricsConfig {
     /// full pass, the reference. Applies to the fast CPU model; other classifiers always run
     /// full passes.
     pub incremental: bool,
+    /// `cpu` (default), `cuda:N` or `metal`: where the network runs. A device that is not
+    /// present, or not built in (`--features cuda` / `metal`), is an error naming it, never a
+    /// fallback to the CPU. It is part of the section, and so of the stage's cache key and
+    /// metadata, because results differ in the last bits between devices (different kernels
+    /// sum in different orders); the default `cpu` is left out of the JSON, so the keys of
+    /// configs that do not set it are the keys they had before the key existed.
+    #[serde(skip_serializing_if = "crate::device::is_cpu")]
+    pub device: String,
+    /// `auto` (default: the fast CPU kernels on `cpu`, candle elsewhere), `fast` or `candle`
+    /// (candle on the CPU too: the reference path, and how the tests check the GPU path
+    /// without a GPU). Left out of the JSON when `auto`.
+    #[serde(skip_serializing_if = "crate::device::Backend::is_auto")]
+    pub backend: crate::device::Backend,
 }
 
 impl Default for MetricsConfig {
@@ -54,6 +67,8 @@ impl Default for MetricsConfig {
             batch_size: 256,
             checkpoint_images: 16,
             incremental: true,
+            device: crate::device::cpu(),
+            backend: crate::device::Backend::Auto,
         }
     }
 }
@@ -110,7 +125,7 @@ impl MetricsConfig {
         if self.checkpoint_images == 0 {
             return Err("checkpoint_images = 0: must be at least 1".to_owned());
         }
-        Ok(())
+        crate::device::validate(&self.device, self.backend)
     }
 }
 

@@ -63,6 +63,14 @@ impl Outputs {
 
 /// Runs the stage with the model of `<train>/model.safetensors` on the fast CPU kernels.
 pub fn run(config: &Config, inputs: &Inputs, out_dir: &Path, options: &Options) -> Result<Outputs> {
+    let section = &config.metrics;
+    if !section.backend.is_fast_on(&section.device) {
+        // Never a silent fallback: the candle (GPU) engine is not in this build yet.
+        return Err(MetricsError::Config(format!(
+            "device = {:?}, backend = {:?}: the metrics stage runs only on the fast CPU kernels in this build (the candle/GPU engine is issue 16's open part); use device = \"cpu\"",
+            section.device, section.backend
+        )));
+    }
     let (weights, _) = sal_model::Weights::load(&inputs.model_path())?;
     let mut net = sal_model::fast::FastNet::new(&weights)?;
     let incremental = config.metrics.incremental.then(|| net.clone());

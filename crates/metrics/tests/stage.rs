@@ -312,3 +312,20 @@ fn mismatched_predictions_name_the_image() {
         "{err}"
     );
 }
+
+#[test]
+fn a_gpu_device_is_refused_not_run_on_the_cpu() {
+    let (dir, inputs) = fixture();
+    let mut config = common::config();
+    config.metrics.device = "cuda:0".into();
+    let err = sal_metrics::run(
+        &config,
+        &inputs,
+        &dir.path().join("out"),
+        &Options::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("cuda:0") && err.contains("device"), "{err}");
+    assert!(!dir.path().join("out/metrics.safetensors").exists());
+}
