@@ -42,6 +42,24 @@ pub enum Command {
     /// Join the shards of `sal metrics --shard I/N` runs (e.g. a cluster job array) and install
     /// the result as the config's cached `metrics` stage.
     MergeMetrics(MergeMetrics),
+    /// "What moves the numbers": Table 1's headline cells and the claim count of several runs
+    /// (variants of one protocol) side by side with the paper's, from their reports.
+    Variants(Variants),
+    /// Compile the CUDA build without a GPU: install nvcc 13.0 from PyPI into a cache folder,
+    /// then build `sal --features cuda` and the candle-path test executables in release.
+    CudaCheck(CudaCheck),
+}
+
+/// `cargo xtask variants [--out FILE] NAME=CONFIG_OR_REPORT_DIR...`
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Variants {
+    /// Also write the table (Markdown) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// `name=configs/x.toml` (its cached, fresh report) or `name=DIR` (a report folder holding
+    /// `summary.json`, or a stage folder holding `report/summary.json`), in table order.
+    #[arg(value_name = "NAME=SOURCE", required = true)]
+    pub variants: Vec<String>,
 }
 
 /// `cargo xtask pipeline [--config FILE] [--until STAGE] [--force STAGE]... [--features F]...`
@@ -111,6 +129,28 @@ pub struct MergeMetrics {
     /// The shard folders (all N of them, any order), each written by `sal metrics --shard I/N`.
     #[arg(value_name = "SHARD_DIR", required = true)]
     pub shards: Vec<PathBuf>,
+}
+
+/// `cargo xtask cuda-check [--compute-cap N] [--cache DIR] [--target-dir DIR] [--bundle DIR]`
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CudaCheck {
+    /// GPU compute capability to compile for (90: H100/H200, 80: A100)
+    /// [default: `CUDA_COMPUTE_CAP`, else 90].
+    #[arg(long, value_name = "N")]
+    pub compute_cap: Option<String>,
+    /// Where the CUDA wheels go [default: `SAL_CUDA_CACHE`, else `~/.cache/sal-cuda`].
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+    /// Cargo's target folder for the CUDA build [default: `<target>/cuda`, apart from the CPU
+    /// build].
+    #[arg(long, value_name = "DIR")]
+    pub target_dir: Option<PathBuf>,
+    /// Copy `sal` and the test executables, stripped, into this folder (for a GPU machine).
+    #[arg(long, value_name = "DIR")]
+    pub bundle: Option<PathBuf>,
+    /// Build `sal` only, not the test executables.
+    #[arg(long)]
+    pub no_tests: bool,
 }
 
 /// Parses a stage name, listing the valid ones on error.

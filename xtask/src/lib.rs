@@ -13,6 +13,7 @@
 
 pub mod bench;
 pub mod compare;
+pub mod cuda;
 pub mod display;
 pub mod flags;
 pub mod key;
@@ -28,6 +29,7 @@ pub mod sal;
 pub mod sources;
 pub mod status;
 pub mod store;
+pub mod variants;
 
 pub use key::{Field, StageKey};
 pub use plan::Plan;

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use xtask::flags::{Command, Xtask};
-use xtask::{bench, merge, path, pipeline, regress, status, Project, SalSource};
+use xtask::{bench, cuda, merge, path, pipeline, regress, status, variants, Project, SalSource};
 
 fn main() -> ExitCode {
     let flags = Xtask::parse();
@@ -29,8 +29,10 @@ fn run(flags: Xtask) -> anyhow::Result<()> {
         Command::MergeMetrics(args) => {
             merge::run(&project, &args, &SalSource::from_env(&[])?).map(drop)
         }
+        Command::CudaCheck(args) => cuda::run(&project, &args),
         Command::Regress(args) => {
             regress::run(&project, &args, &SalSource::from_env(&args.features)?)
         }
+        Command::Variants(args) => variants::run(&project, &args),
     }
 }

@@ -67,6 +67,13 @@ pub fn run_with(
 ) -> Result<Outputs> {
     let section = &config.attribute;
     section.validate().map_err(AttributionError::Config)?;
+    if !section.backend.is_fast_on(&section.device) {
+        // Never a silent fallback: the candle (GPU) attribution path is not in this build yet.
+        return Err(AttributionError::Config(format!(
+            "device = {:?}, backend = {:?}: the attribute stage runs only on the fast CPU kernels in this build (the candle/GPU path is issue 16's open part); use device = \"cpu\"",
+            section.device, section.backend
+        )));
+    }
     let infos = registry::check_names(&section.methods)?;
 
     let data_path = data_dir.join(Kind::Dataset.file_name());

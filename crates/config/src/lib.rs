@@ -9,6 +9,7 @@
 
 pub mod attribute;
 pub mod data;
+pub mod device;
 pub mod error;
 pub mod external;
 pub mod metrics;
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 pub use attribute::AttributeConfig;
 pub use data::DataConfig;
+pub use device::Backend;
 pub use error::ConfigError;
 pub use external::ExternalConfig;
 pub use metrics::MetricsConfig;
@@ -122,7 +124,7 @@ impl Config {
             Stage::Data => serde_json::to_value(self.data.identity()),
             Stage::Train => serde_json::to_value(&self.train),
             Stage::Attribute => serde_json::to_value(&self.attribute),
-            Stage::Metrics => serde_json::to_value(&self.metrics),
+            Stage::Metrics => Ok(self.metrics.identity()),
             Stage::Stats => serde_json::to_value(&self.stats),
             Stage::Sanity => serde_json::to_value(&self.sanity),
             Stage::Report => serde_json::to_value(&self.report),
@@ -188,6 +190,26 @@ mod tests {
         assert!(bad.validate().unwrap_err().contains("attribut"));
         let empty = Config::parse("[external]\nstats = []\n").unwrap();
         assert!(empty.validate().is_err());
+    }
+
+    #[test]
+    fn devices_enter_the_attribute_and_metrics_keys_only_when_not_the_cpu() {
+        let plain = Config::default();
+        for stage in [Stage::Attribute, Stage::Metrics] {
+            let json = plain.section_json(stage);
+            assert!(json.get("device").is_none() && json.get("backend").is_none());
+        }
+        let gpu = Config::parse(
+            "[attribute]\ndevice = \"cuda:1\"\n[metrics]\ndevice = \"metal\"\nbackend = \"candle\"\n",
+        )
+        .unwrap();
+        gpu.validate().unwrap();
+        assert_eq!(gpu.section_json(Stage::Attribute)["device"], "cuda:1");
+        assert_eq!(gpu.section_json(Stage::Metrics)["backend"], "candle");
+        let bad = Config::parse("[metrics]\ndevice = \"cuda:0\"\nbackend = \"fast\"\n").unwrap();
+        assert!(bad.validate().unwrap_err().contains("[metrics] backend"));
+        let bad = Config::parse("[attribute]\ndevice = \"gpu\"\n").unwrap();
+        assert!(bad.validate().unwrap_err().contains("[attribute] device"));
     }
 
     #[test]

@@ -2,17 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Which code computes the training steps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TrainBackendKind {
-    /// The fast NHWC CPU kernels on `device = "cpu"`, candle on any other device.
-    Auto,
-    /// The fast NHWC CPU kernels (CPU only).
-    Fast,
-    /// The candle model (the reference implementation; CPU, CUDA or Metal).
-    Candle,
-}
+/// Which code computes the training steps (the backend shared with `[attribute]` and
+/// `[metrics]`).
+pub use crate::device::Backend as TrainBackendKind;
 
 /// The optimiser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -158,24 +150,7 @@ impl TrainConfig {
                 return Err(format!("max_train_images = {n}: must be at least 2"));
             }
         }
-        let device_ok = self.device == "cpu"
-            || self.device == "metal"
-            || self
-                .device
-                .strip_prefix("cuda:")
-                .is_some_and(|n| n.parse::<usize>().is_ok());
-        if !device_ok {
-            return Err(format!(
-                "device = {:?}: expected \"cpu\", \"cuda:N\" or \"metal\"",
-                self.device
-            ));
-        }
-        if self.backend == TrainBackendKind::Fast && self.device != "cpu" {
-            return Err(format!(
-                "backend = \"fast\" runs on the CPU only, but device = {:?}; use backend = \"candle\" or \"auto\"",
-                self.device
-            ));
-        }
+        crate::device::validate(&self.device, self.backend)?;
         Ok(())
     }
 }

@@ -8,6 +8,7 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 use sal_artifact::{Kind, Meta};
 use sal_config::{Config, Stage};
+use sal_model::fast::FastNet;
 use sal_model::Classifier;
 
 pub use crate::inputs::Inputs;
@@ -62,19 +63,48 @@ impl Outputs {
 
 /// Runs the stage with the model of `<train>/model.safetensors` on the fast CPU kernels.
 pub fn run(config: &Config, inputs: &Inputs, out_dir: &Path, options: &Options) -> Result<Outputs> {
+    let section = &config.metrics;
+    if !section.backend.is_fast_on(&section.device) {
+        // Never a silent fallback: the candle (GPU) engine is not in this build yet.
+        return Err(MetricsError::Config(format!(
+            "device = {:?}, backend = {:?}: the metrics stage runs only on the fast CPU kernels in this build (the candle/GPU engine is issue 16's open part); use device = \"cpu\"",
+            section.device, section.backend
+        )));
+    }
     let (weights, _) = sal_model::Weights::load(&inputs.model_path())?;
     let mut net = sal_model::fast::FastNet::new(&weights)?;
-    run_with_classifier(config, inputs, out_dir, options, &mut net)
+    let incremental = config.metrics.incremental.then(|| net.clone());
+    run_inner(
+        config,
+        inputs,
+        out_dir,
+        options,
+        &mut net,
+        incremental.as_ref(),
+    )
 }
 
 /// Runs the stage with any classifier (the model file still identifies the input in the
-/// metadata, but is not read).
+/// metadata, but is not read), always with full passes.
 pub fn run_with_classifier(
     config: &Config,
     inputs: &Inputs,
     out_dir: &Path,
     options: &Options,
     classifier: &mut dyn Classifier,
+) -> Result<Outputs> {
+    run_inner(config, inputs, out_dir, options, classifier, None)
+}
+
+/// The stage; `incremental`: the fast model behind `classifier`, whose incremental forward
+/// then gives the logits.
+fn run_inner(
+    config: &Config,
+    inputs: &Inputs,
+    out_dir: &Path,
+    options: &Options,
+    classifier: &mut dyn Classifier,
+    incremental: Option<&FastNet>,
 ) -> Result<Outputs> {
     let section = &config.metrics;
     section.validate().map_err(MetricsError::Config)?;
@@ -115,22 +145,38 @@ pub fn run_with_classifier(
     let resumed_images: usize = tables.iter().flatten().map(|t| t.images).sum();
     let to_compute = range.len() - resumed_images;
     let passes_per_image = protocol.passes_per_image();
+    let extra_independent: usize = (0..protocol.fills.len())
+        .map(|f| (protocol.delta_draws(f) - 1) * protocol.faithfulness_pixels.len())
+        .sum();
     tracing::info!(
-        "metrics: {} images{} ({} resumed from checkpoints), {} methods, fills {:?}, L = {}, R = {}, P = {}: {} forward passes per image",
+        "metrics: {} images{} ({} resumed from checkpoints), {} methods, fills {:?} (uniform draws {}), L = {}, R = {}, P = {}: {} forward passes per image{}",
         range.len(),
         options.shard.map(|s| format!(" (shard {s} of {n} images)")).unwrap_or_default(),
         resumed_images,
         protocol.methods.len(),
         section.fills,
+        section.uniform_draws,
         protocol.steps,
         protocol.random_count(),
         protocol.faithfulness_pixels.len(),
         passes_per_image,
+        if extra_independent > 0 {
+            format!(", {extra_independent} of them for the per-method Deltas of independent draws")
+        } else {
+            String::new()
+        },
     );
 
     let bar = progress_bar(options.progress, (to_compute * passes_per_image) as u64);
     let start = Instant::now();
     let mut engine = Engine::new(classifier, &protocol);
+    if let Some(net) = incremental {
+        engine = engine.with_incremental(net);
+        tracing::info!(
+            "metrics: incremental forward ({:.1} MiB of activations per image in flight)",
+            engine.state_bytes_per_image() as f64 / (1024.0 * 1024.0)
+        );
+    }
     let mut computed_images = 0;
     let mut computed_chunks = 0;
     for (slot, &(a, b)) in tables.iter_mut().zip(&chunks) {
@@ -196,6 +242,7 @@ pub fn run_with_classifier(
     checkpoints.remove()?;
 
     report_nan(&faithfulness_nan, range.len());
+    report_saturation(&layout, &table);
     tracing::info!(
         "metrics: {passes} forward passes in {seconds:.1} s ({:.0} passes/s, {:.2} images/s); wrote {}",
         passes as f64 / seconds.max(1e-9),
@@ -244,4 +291,33 @@ fn report_nan(nan: &BTreeMap<String, BTreeMap<String, usize>>, images: usize) {
             parts.join(", ")
         );
     }
+}
+
+/// Logs how many Deltas, faithfulness values and curves the f32 probabilities of earlier
+/// versions would have lost, against the f64 complement now used (see `saturation`).
+fn report_saturation(layout: &crate::Layout, table: &Table) {
+    let columns = crate::saturation::columns(layout);
+    let rows = table
+        .column(sal_artifact::names::metrics::SATURATION)
+        .and_then(|c| c.data.as_u32())
+        .unwrap_or(&[]);
+    let totals = crate::saturation::totals(&columns, rows);
+    let sum = |prefix: &str| -> u64 {
+        totals
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(_, v)| v)
+            .sum()
+    };
+    tracing::info!(
+        "metrics: saturation, f32 way -> f64 complement: p0 == 1 on {} -> {} images; Deltas exactly 0: {} -> {}; NaN faithfulness: {} -> {}; flat curves: {} -> {} (metadata field `saturation`)",
+        sum("f32.p0_one"),
+        sum("f64.p0_one"),
+        sum("f32.delta_zero."),
+        sum("f64.delta_zero."),
+        sum("f32.faithfulness_nan."),
+        sum("f64.faithfulness_nan."),
+        sum("f32.curve_flat."),
+        sum("f64.curve_flat."),
+    );
 }
