@@ -86,6 +86,7 @@ pub fn writes(stage: Stage) -> &'static [Kind] {
         Stage::Attribute => &[Kind::Saliency],
         Stage::Metrics => &[Kind::Metrics],
         Stage::Stats => &[Kind::Stats],
+        Stage::Sanity => &[Kind::Sanity],
         Stage::Report => &[],
     }
 }

@@ -364,6 +364,7 @@ mod tests {
                 Stage::Attribute,
                 Stage::Metrics,
                 Stage::Stats,
+                Stage::Sanity,
                 Stage::Report
             ]
         );

@@ -35,6 +35,16 @@ pub fn crates_of(stage: Stage) -> &'static [&'static str] {
             "crates/metrics",
         ],
         Stage::Stats => &["crates/artifact", "crates/config", "crates/psychometrics"],
+        Stage::Sanity => &[
+            "crates/artifact",
+            "crates/config",
+            "crates/model",
+            "crates/attribution",
+            "crates/perturbation",
+            "crates/metrics",
+            "crates/psychometrics",
+            "crates/sanity",
+        ],
         Stage::Report => &["crates/artifact", "crates/config", "crates/report"],
     }
 }

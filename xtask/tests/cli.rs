@@ -114,7 +114,7 @@ fn an_unknown_stage_is_refused_with_the_list() {
     let stderr = text(&out.stderr);
     assert!(
         stderr.contains("\"stat\"")
-            && stderr.contains("data, train, attribute, metrics, stats, report"),
+            && stderr.contains("data, train, attribute, metrics, stats, sanity, report"),
         "{stderr}"
     );
 }

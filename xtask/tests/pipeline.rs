@@ -24,7 +24,8 @@ fn a_second_run_is_all_cached() {
             "attribute --data --train",
             "metrics --data --train --attribute",
             "stats --attribute --metrics",
-            "report --data --train --attribute --metrics --stats"
+            "sanity --data --train --attribute --metrics",
+            "report --data --train --attribute --metrics --stats --sanity"
         ]
     );
     let second = fx.pipeline(None, &[]).unwrap();
@@ -91,11 +92,11 @@ fn changing_a_stage_crate_reruns_that_stage_and_what_follows() {
         "//! metrics, edited\n",
     );
     fx.pipeline(None, &[]).unwrap();
-    assert_eq!(fx.take_ran(), ["metrics", "stats", "report"]);
+    assert_eq!(fx.take_ran(), ["metrics", "stats", "sanity", "report"]);
     // A crate appearing where there was none changes the code of the stages it belongs to.
     fs_err::remove_dir_all(fx.project.root.join("crates/psychometrics")).unwrap();
     fx.pipeline(None, &[]).unwrap();
-    assert_eq!(fx.take_ran(), ["stats", "report"]);
+    assert_eq!(fx.take_ran(), ["stats", "sanity", "report"]);
 }
 
 #[test]
@@ -126,7 +127,7 @@ fn a_failing_stage_leaves_no_finished_folder_and_is_redone() {
         with_action(&out, Action::Cached),
         ["data", "train", "attribute"]
     );
-    assert_eq!(fx.take_ran(), ["metrics", "stats", "report"]);
+    assert_eq!(fx.take_ran(), ["metrics", "stats", "sanity", "report"]);
     assert_eq!(
         fx.resumed(),
         ["metrics"],
@@ -209,7 +210,7 @@ fn forcing_a_stage_reruns_it_and_what_reads_it() {
     assert_eq!(with_action(&out, Action::Cached), ["data"]);
     assert_eq!(
         fx.take_ran(),
-        ["train", "attribute", "metrics", "stats", "report"]
+        ["train", "attribute", "metrics", "stats", "sanity", "report"]
     );
     // Still exactly one folder per stage: a forced run replaces the folder of its key.
     for stage in Stage::ALL {
@@ -270,14 +271,14 @@ fn status_says_fresh_stale_with_the_reason_or_missing() {
     let names = |s: &[(Stage, State)]| s.iter().map(|(_, st)| st.name()).collect::<Vec<_>>();
     assert_eq!(
         names(&states(&fx.project, &config(&fx), &fx.config).unwrap()),
-        ["missing"; 6]
+        ["missing"; 7]
     );
 
     fx.pipeline(Some(Stage::Metrics), &[]).unwrap();
     let now = states(&fx.project, &config(&fx), &fx.config).unwrap();
     assert_eq!(
         names(&now),
-        ["fresh", "fresh", "fresh", "fresh", "missing", "missing"]
+        ["fresh", "fresh", "fresh", "fresh", "missing", "missing", "missing"]
     );
     assert!(
         matches!(&now[0].1, State::Fresh(folder) if folder.join("dataset.safetensors").is_file())
@@ -288,7 +289,7 @@ fn status_says_fresh_stale_with_the_reason_or_missing() {
     let now = states(&fx.project, &config(&fx), &fx.config).unwrap();
     assert_eq!(
         names(&now),
-        ["fresh", "fresh", "fresh", "fresh", "stale", "stale"]
+        ["fresh", "fresh", "fresh", "fresh", "stale", "fresh", "stale"]
     );
     let State::Stale { reasons, .. } = &now[4].1 else {
         unreachable!()
@@ -297,7 +298,7 @@ fn status_says_fresh_stale_with_the_reason_or_missing() {
         reasons,
         &["config section [stats] changed (bootstrap: 200 -> 300)"]
     );
-    let State::Stale { reasons, .. } = &now[5].1 else {
+    let State::Stale { reasons, .. } = &now[6].1 else {
         unreachable!()
     };
     assert_eq!(reasons, &["input stats changed"]);
@@ -310,7 +311,7 @@ fn status_says_fresh_stale_with_the_reason_or_missing() {
     let now = states(&fx.project, &config(&fx), &fx.config).unwrap();
     assert_eq!(
         names(&now),
-        ["fresh", "stale", "stale", "stale", "stale", "stale"]
+        ["fresh", "stale", "stale", "stale", "stale", "stale", "stale"]
     );
     let State::Stale { reasons, .. } = &now[2].1 else {
         unreachable!()
@@ -458,11 +459,11 @@ fn an_external_command_replaces_a_stage_with_the_same_arguments() {
     let out = fx.pipeline(None, &[]).unwrap();
     assert_eq!(
         with_action(&out, Action::Ran),
-        ["attribute", "metrics", "stats", "report"]
+        ["attribute", "metrics", "stats", "sanity", "report"]
     );
     assert_eq!(
         fx.take_ran(),
-        ["metrics", "stats", "report"],
+        ["metrics", "stats", "sanity", "report"],
         "sal did not run attribute"
     );
     let log = fx.config.with_file_name("calls.log");
@@ -487,7 +488,7 @@ fn an_external_command_replaces_a_stage_with_the_same_arguments() {
     let out = fx.pipeline(None, &[]).unwrap();
     assert_eq!(
         with_action(&out, Action::Ran),
-        ["attribute", "metrics", "stats", "report"]
+        ["attribute", "metrics", "stats", "sanity", "report"]
     );
 
     // Back to sal: cached, the earlier folders of sal's attribute are still there.

@@ -18,17 +18,20 @@ pub enum Kind {
     Metrics,
     /// `stats.safetensors`, written by the `stats` stage.
     Stats,
+    /// `sanity.safetensors`, written by the `sanity` stage.
+    Sanity,
 }
 
 impl Kind {
     /// Every kind, in pipeline order.
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::Dataset,
         Kind::Model,
         Kind::TrainingLog,
         Kind::Saliency,
         Kind::Metrics,
         Kind::Stats,
+        Kind::Sanity,
     ];
 
     /// The schema name, e.g. `dataset`.
@@ -40,6 +43,7 @@ impl Kind {
             Kind::Saliency => "saliency",
             Kind::Metrics => "metrics",
             Kind::Stats => "stats",
+            Kind::Sanity => "sanity",
         }
     }
 
@@ -52,6 +56,7 @@ impl Kind {
             Kind::Saliency => 1,
             Kind::Metrics => 2,
             Kind::Stats => 2,
+            Kind::Sanity => 1,
         }
     }
 

@@ -128,3 +128,46 @@ pub mod metrics {
         format!("fill_image.{fill}")
     }
 }
+
+/// `sanity.safetensors` (stage `sanity`). S = randomisation steps (metadata `steps`), N =
+/// explained images, E = example images.
+pub mod sanity {
+    /// u32 [N]: index into the test set.
+    pub const IMAGE_INDEX: &str = "image_index";
+    /// u8 [N]: the trained model's predicted class, the class every model's map explains.
+    pub const PREDICTED: &str = "predicted";
+    /// u32 [E]: test-set indices of the example images.
+    pub const EXAMPLE_INDEX: &str = "example.image_index";
+    /// f32 [epochs]: random-label training, mean training loss per epoch.
+    pub const RANDOM_LABELS_LOSS: &str = "random_labels.train_loss";
+    /// f32 [epochs]: random-label training, training-mode accuracy per epoch (dropout on).
+    pub const RANDOM_LABELS_ACCURACY: &str = "random_labels.train_accuracy";
+    /// f32 [epochs]: random-label training, eval-mode accuracy on its own training images and
+    /// permuted labels after each epoch (how far it memorises them).
+    pub const RANDOM_LABELS_FIT: &str = "random_labels.fit";
+
+    /// `similarity.<measure>.<method>`, f32 [S, N]: similarity of each step's map of each image
+    /// to the trained model's map.
+    pub fn similarity(measure: &str, method: &str) -> String {
+        format!("similarity.{measure}.{method}")
+    }
+    /// `summary.<measure>.<method>`, f64 [S, 3]: mean over images, bootstrap interval lo, hi.
+    pub fn summary(measure: &str, method: &str) -> String {
+        format!("summary.{measure}.{method}")
+    }
+    /// `control.random.<measure>.<method>`, f64 [3]: a seeded uniform random map against the
+    /// trained model's map: mean, interval lo, hi.
+    pub fn random_control(measure: &str, method: &str) -> String {
+        format!("control.random.{measure}.{method}")
+    }
+    /// `example.<method>`, f32 [S + 1, E, 32, 32]: the example images' maps, row 0 the trained
+    /// model's, row s + 1 step s's.
+    pub fn example(method: &str) -> String {
+        format!("example.{method}")
+    }
+    /// `detection.<model>.<metric>.<fill>.<method>`, f64 [3]: share of images on which the
+    /// metric scores the trained model's map better than the `<model>` map, interval lo, hi.
+    pub fn detection(model: &str, metric: &str, fill: &str, method: &str) -> String {
+        format!("detection.{model}.{metric}.{fill}.{method}")
+    }
+}

@@ -42,6 +42,9 @@ enum Command {
     Metrics(cmd::metrics::Args),
     /// Stage `report`: the paper's figures and tables beside ours (report.md, report.html).
     Report(cmd::report::Args),
+    /// Stage `sanity`: model and data randomisation checks of the methods and the metrics
+    /// (Adebayo et al. 2018) -> sanity.safetensors, sanity.json.
+    Sanity(cmd::sanity::Args),
     /// Stage `stats`: reliability tables (alpha, Spearman, bootstrap intervals) from the
     /// metrics; or `sal stats alpha|spearman` on any safetensors file.
     Stats(cmd::stats::Args),
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Command::Merge(args) => cmd::merge::run(&args),
         Command::Metrics(args) => cmd::metrics::run(&args),
         Command::Report(args) => cmd::report::run(&args),
+        Command::Sanity(args) => cmd::sanity::run(&args),
         Command::Stats(args) => cmd::stats::run(&args),
         Command::Train(args) => cmd::train::run(&args),
     };

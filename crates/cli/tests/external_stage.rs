@@ -109,6 +109,7 @@ fn an_external_python_attribute_stage_feeds_metrics_stats_and_report() {
             (Stage::Attribute, Action::Ran),
             (Stage::Metrics, Action::Ran),
             (Stage::Stats, Action::Ran),
+            (Stage::Sanity, Action::Ran),
             (Stage::Report, Action::Ran),
         ]
     );

@@ -14,6 +14,7 @@ pub mod error;
 pub mod external;
 pub mod metrics;
 pub mod report;
+pub mod sanity;
 pub mod stage;
 pub mod stats;
 pub mod train;
@@ -29,6 +30,7 @@ pub use error::ConfigError;
 pub use external::ExternalConfig;
 pub use metrics::MetricsConfig;
 pub use report::ReportConfig;
+pub use sanity::SanityConfig;
 pub use stage::Stage;
 pub use stats::StatsConfig;
 pub use train::TrainConfig;
@@ -52,6 +54,9 @@ pub struct Config {
     /// `[stats]`: reliability statistics.
     #[serde(default)]
     pub stats: StatsConfig,
+    /// `[sanity]`: model and data randomisation checks of the methods and the metrics.
+    #[serde(default)]
+    pub sanity: SanityConfig,
     /// `[report]`: figures and tables.
     #[serde(default)]
     pub report: ReportConfig,
@@ -107,6 +112,7 @@ impl Config {
         in_section("attribute", self.attribute.validate())?;
         in_section("metrics", self.metrics.validate())?;
         in_section("stats", self.stats.validate())?;
+        in_section("sanity", self.sanity.validate())?;
         in_section("report", self.report.validate())?;
         in_section("external", self.external.validate())
     }
@@ -120,6 +126,7 @@ impl Config {
             Stage::Attribute => serde_json::to_value(&self.attribute),
             Stage::Metrics => Ok(self.metrics.identity()),
             Stage::Stats => serde_json::to_value(&self.stats),
+            Stage::Sanity => serde_json::to_value(&self.sanity),
             Stage::Report => serde_json::to_value(&self.report),
         };
         value.expect("config sections are always representable as JSON")

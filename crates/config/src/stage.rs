@@ -16,18 +16,21 @@ pub enum Stage {
     Metrics,
     /// saliency, metrics -> `stats.safetensors`, `stats.json`.
     Stats,
+    /// dataset, model, saliency, metrics -> `sanity.safetensors`, `sanity.json`.
+    Sanity,
     /// everything -> `report/`.
     Report,
 }
 
 impl Stage {
     /// Every stage, in pipeline order.
-    pub const ALL: [Stage; 6] = [
+    pub const ALL: [Stage; 7] = [
         Stage::Data,
         Stage::Train,
         Stage::Attribute,
         Stage::Metrics,
         Stage::Stats,
+        Stage::Sanity,
         Stage::Report,
     ];
 
@@ -39,6 +42,7 @@ impl Stage {
             Stage::Attribute => "attribute",
             Stage::Metrics => "metrics",
             Stage::Stats => "stats",
+            Stage::Sanity => "sanity",
             Stage::Report => "report",
         }
     }
@@ -57,12 +61,14 @@ impl Stage {
             Stage::Attribute => &[Stage::Data, Stage::Train],
             Stage::Metrics => &[Stage::Data, Stage::Train, Stage::Attribute],
             Stage::Stats => &[Stage::Attribute, Stage::Metrics],
+            Stage::Sanity => &[Stage::Data, Stage::Train, Stage::Attribute, Stage::Metrics],
             Stage::Report => &[
                 Stage::Data,
                 Stage::Train,
                 Stage::Attribute,
                 Stage::Metrics,
                 Stage::Stats,
+                Stage::Sanity,
             ],
         }
     }

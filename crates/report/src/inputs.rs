@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use sal_artifact::Kind;
 use sal_config::Stage;
 
-/// The artifact folders of the five stages before `report` (what `sal report` gets as
-/// `--data DIR --train DIR --attribute DIR --metrics DIR --stats DIR`).
+/// The artifact folders of the stages before `report` (what `sal report` gets as
+/// `--data DIR --train DIR --attribute DIR --metrics DIR --stats DIR --sanity DIR`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportInputs {
     /// Holds `dataset.safetensors`.
@@ -19,13 +19,16 @@ pub struct ReportInputs {
     pub metrics: PathBuf,
     /// Holds `stats.json` and `stats.safetensors`.
     pub stats: PathBuf,
+    /// Holds `sanity.json` and `sanity.safetensors`; without it the report has no sanity
+    /// section (the pipeline always passes it; `cargo xtask regress` does not).
+    pub sanity: Option<PathBuf>,
 }
 
 /// The file name of the stats stage's JSON summary.
 pub const STATS_JSON: &str = "stats.json";
 
 impl ReportInputs {
-    /// Every input stage with its folder, in pipeline order.
+    /// The five input stages before `sanity` with their folders, in pipeline order.
     pub fn stages(&self) -> [(Stage, &Path); 5] {
         [
             (Stage::Data, &self.data),

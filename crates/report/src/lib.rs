@@ -21,6 +21,7 @@ pub mod load;
 pub mod output;
 pub mod paper;
 pub mod render;
+pub mod sanity;
 pub mod sections;
 pub mod stage;
 pub mod tables;

@@ -122,7 +122,17 @@ pub fn run_with_text(
         findings: &findings,
         text,
     };
-    let doc = document(&cx);
+    let mut doc = document(&cx);
+    if let Some(dir) = &inputs.sanity {
+        let sanity = crate::sanity::Sanity::load(dir)?;
+        let labels: Vec<String> = sanity
+            .json
+            .methods
+            .iter()
+            .map(|m| paper.method_label(m))
+            .collect();
+        crate::sanity::add(&mut doc, &mut figures, &sanity, &labels, text.enabled())?;
+    }
     let summary = summary_json(&cx);
 
     let mut files: BTreeMap<PathBuf, Vec<u8>> = BTreeMap::new();

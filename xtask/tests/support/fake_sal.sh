@@ -2,7 +2,7 @@
 # A fake `sal` for the xtask tests. It implements the stage interface
 #   sal <stage> --config FILE --out DIR --<input-stage> DIR...
 # and writes plausible files for any stage. Files beside it steer it:
-#   stages          the subcommands it has, one a line (default: all six stages and bench)
+#   stages          the subcommands it has, one a line (default: all seven stages and bench)
 #   sleep_<stage>   sleep that many seconds midway (after writing a partial file)
 #   fail_<stage>    exit 1 midway
 #   kill_<stage>    kill itself with SIGKILL midway
@@ -17,7 +17,7 @@ stage=${1:-}
 if [ -f "$here/stages" ]; then
     known=$(cat "$here/stages")
 else
-    known="data train attribute metrics stats report bench"
+    known="data train attribute metrics stats sanity report bench"
 fi
 found=no
 for s in $known; do [ "$s" = "$stage" ] && found=yes; done
@@ -67,6 +67,7 @@ case "$stage" in
     attribute) files="saliency.safetensors" ;;
     metrics) files="metrics.safetensors" ;;
     stats) files="stats.safetensors stats.json" ;;
+    sanity) files="sanity.safetensors sanity.json" ;;
     report) mkdir -p "$out/report"; files="report/report.md" ;;
 esac
 for f in $files; do echo "$stage from $(basename "$config")" > "$out/$f"; done

@@ -34,6 +34,7 @@ impl Fixture {
             "perturbation",
             "metrics",
             "psychometrics",
+            "sanity",
             "report",
         ] {
             write(
@@ -140,4 +141,12 @@ pub fn with_action(outcomes: &[Outcome], action: Action) -> Vec<&'static str> {
         .collect()
 }
 
-pub const ALL: [&str; 6] = ["data", "train", "attribute", "metrics", "stats", "report"];
+pub const ALL: [&str; 7] = [
+    "data",
+    "train",
+    "attribute",
+    "metrics",
+    "stats",
+    "sanity",
+    "report",
+];

@@ -8,5 +8,6 @@ pub mod data;
 pub mod merge;
 pub mod metrics;
 pub mod report;
+pub mod sanity;
 pub mod stats;
 pub mod train;

@@ -8,7 +8,7 @@ use sal_report::ReportInputs;
 
 use super::args::StageArgs;
 
-/// `sal report --config FILE --out DIR --data DIR --train DIR --attribute DIR --metrics DIR --stats DIR`
+/// `sal report --config FILE --out DIR --data DIR --train DIR --attribute DIR --metrics DIR --stats DIR --sanity DIR`
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
@@ -28,6 +28,10 @@ pub struct Args {
     /// Folder of the `stats` stage (stats.json).
     #[arg(long, value_name = "DIR")]
     pub stats: PathBuf,
+    /// Folder of the `sanity` stage (sanity.json, sanity.safetensors); without it the report
+    /// has no sanity section.
+    #[arg(long, value_name = "DIR")]
+    pub sanity: Option<PathBuf>,
 }
 
 /// Writes `<out>/report/` and prints where it is and how the comparison with the paper went.
@@ -39,6 +43,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         attribute: args.attribute.clone(),
         metrics: args.metrics.clone(),
         stats: args.stats.clone(),
+        sanity: args.sanity.clone(),
     };
     let outputs = sal_report::run(&config, &inputs, &args.stage.out)
         .with_context(|| format!("report stage (output folder {})", args.stage.out.display()))?;

@@ -103,6 +103,7 @@ impl Synthetic {
             attribute: root.join("attribute"),
             metrics: root.join("metrics"),
             stats: root.join("stats"),
+            sanity: None,
         };
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         let n = self.per_class * CLASSES.len();
