@@ -62,21 +62,26 @@ pub struct ImageResult {
 
 /// Where the rows of a segment come from.
 #[derive(Debug, Clone, Copy)]
-enum Source<'a> {
+pub(crate) enum Source<'a> {
     /// The unperturbed image (1 row).
     Base,
-    /// Steps 1..=L of an ordering under a fill.
-    Steps { fill: usize, ordering: &'a [u16] },
+    /// Steps 1..=L of an ordering under a fill; `id` numbers the orderings: the image's own
+    /// (method-major, MoRF then LeRF) first, then the random ones.
+    Steps {
+        fill: usize,
+        ordering: &'a [u16],
+        id: usize,
+    },
     /// Each faithfulness pixel alone, under a fill.
     Single { fill: usize },
 }
 
 /// A run of consecutive rows of an image's sequence.
 #[derive(Debug, Clone, Copy)]
-struct Segment<'a> {
-    source: Source<'a>,
-    start: usize,
-    len: usize,
+pub(crate) struct Segment<'a> {
+    pub(crate) source: Source<'a>,
+    pub(crate) start: usize,
+    pub(crate) len: usize,
 }
 
 /// The row sequence of an image; its order is also the order of the engine's `values`.
@@ -84,7 +89,7 @@ struct Segment<'a> {
 /// Row 0 is the unperturbed image; then, per fill: the L steps of each ordering in
 /// `orderings` (method-major, MoRF then LeRF), the L steps of each random ordering, and the P
 /// single-pixel rows.
-fn sequence<'s>(protocol: &'s Protocol, orderings: &'s [Vec<u16>]) -> Vec<Segment<'s>> {
+pub(crate) fn sequence<'s>(protocol: &'s Protocol, orderings: &'s [Vec<u16>]) -> Vec<Segment<'s>> {
     let steps = protocol.steps;
     let mut segments = vec![Segment {
         source: Source::Base,
@@ -97,20 +102,22 @@ fn sequence<'s>(protocol: &'s Protocol, orderings: &'s [Vec<u16>]) -> Vec<Segmen
         start += len;
     };
     for fill in 0..protocol.fills.len() {
-        for ordering in orderings {
+        for (id, ordering) in orderings.iter().enumerate() {
             push(
                 Source::Steps {
                     fill,
                     ordering: &ordering[..steps],
+                    id,
                 },
                 steps,
             );
         }
-        for ordering in protocol.random_orders.chunks_exact(PIXELS) {
+        for (r, ordering) in protocol.random_orders.chunks_exact(PIXELS).enumerate() {
             push(
                 Source::Steps {
                     fill,
                     ordering: &ordering[..steps],
+                    id: orderings.len() + r,
                 },
                 steps,
             );
@@ -175,34 +182,7 @@ impl<'a> Engine<'a> {
         progress: &mut dyn FnMut(u64),
     ) -> Result<ImageResult> {
         let protocol = self.protocol;
-        let m_count = protocol.methods.len();
-        check_len("saliency maps", input.maps.len(), m_count, || {
-            "one per method".to_owned()
-        })?;
-        for map in input.maps {
-            check_len("saliency map", map.len(), PIXELS, || "[32, 32]".to_owned())?;
-        }
-        protocol
-            .normalisation
-            .nchw_to_nhwc(input.pixels, &mut self.base)?;
-        let image = ImageRef {
-            index: input.index,
-            pixels: input.pixels,
-            normalised: &self.base,
-        };
-        let prepared: Vec<Prepared> = protocol
-            .fills
-            .iter()
-            .map(|f| f.prepare(&image))
-            .collect::<std::result::Result<_, _>>()?;
-
-        let keys = tie_keys(protocol.seed, input.index);
-        let mut orderings = Vec::with_capacity(m_count * Order::ALL.len());
-        for map in input.maps {
-            for order in Order::ALL {
-                orderings.push(rank_pixels(map, order, &keys)?);
-            }
-        }
+        let (prepared, orderings) = prepare(protocol, input, &mut self.base)?;
 
         let segments = sequence(protocol, &orderings);
         let total = segments.last().map_or(0, |s| s.start + s.len);
@@ -217,28 +197,18 @@ impl<'a> Engine<'a> {
             let logits = &mut self.logits[..rows * self.classes];
             self.classifier
                 .logits(&self.input[..rows * IMAGE_VALUES], logits)?;
-            if lo == 0 {
-                let model = argmax_rows(&logits[..self.classes], self.classes)[0];
-                if model != usize::from(input.predicted) {
-                    return Err(MetricsError::PredictionMismatch {
-                        image_index: input.index,
-                        saliency: input.predicted,
-                        model,
-                    });
-                }
-            }
-            softmax_rows(logits, self.classes);
-            let class = usize::from(input.predicted);
-            for (value, row) in self.values[lo..hi]
-                .iter_mut()
-                .zip(logits.chunks_exact(self.classes))
-            {
-                *value = row[class];
-            }
+            record(logits, self.classes, input, lo, &mut self.values)?;
             self.passes += rows as u64;
             progress(rows as u64);
         }
-        Ok(self.collect(input, &segments, &orderings, prepared))
+        Ok(Self::collect(
+            protocol,
+            &self.values,
+            input,
+            &segments,
+            &orderings,
+            prepared,
+        ))
     }
 
     /// Writes rows `lo..hi` of the sequence into the input buffer; returns the index of the
@@ -262,7 +232,7 @@ impl<'a> Engine<'a> {
                 &mut self.input[(row - lo) * IMAGE_VALUES..(row - lo + to - from) * IMAGE_VALUES];
             match seg.source {
                 Source::Base => out.copy_from_slice(&self.base),
-                Source::Steps { fill, ordering } => {
+                Source::Steps { fill, ordering, .. } => {
                     write_steps(
                         &self.base,
                         &prepared[fill].replacement,
@@ -285,23 +255,23 @@ impl<'a> Engine<'a> {
     }
 
     /// Turns the values of every row into the image's result.
-    fn collect(
-        &self,
+    pub(crate) fn collect(
+        protocol: &Protocol,
+        values: &[f32],
         input: &ImageInput<'_>,
         segments: &[Segment<'_>],
         orderings: &[Vec<u16>],
         prepared: Vec<Prepared>,
     ) -> ImageResult {
-        let protocol = self.protocol;
         let (m_count, f_count, steps) =
             (protocol.methods.len(), protocol.fills.len(), protocol.steps);
         let r_count = protocol.random_count();
         let pixel_count = protocol.faithfulness_pixels.len();
         let width = steps + 1;
-        let p0 = self.values[0];
+        let p0 = values[0];
         let curve_of = |seg: &Segment<'_>, out: &mut Vec<f32>| {
             out.push(p0);
-            out.extend_from_slice(&self.values[seg.start..seg.start + seg.len]);
+            out.extend_from_slice(&values[seg.start..seg.start + seg.len]);
         };
 
         // Segments after the base come per fill: M * 2 curves, R random curves, 1 single block.
@@ -329,7 +299,7 @@ impl<'a> Engine<'a> {
                 random_mean.push((sum / r_count as f64) as f32);
             }
             let single = block[per_fill - 1];
-            for &v in &self.values[single.start..single.start + single.len] {
+            for &v in &values[single.start..single.start + single.len] {
                 delta.push((f64::from(p0) - f64::from(v)) as f32);
             }
         }
@@ -366,4 +336,79 @@ impl<'a> Engine<'a> {
             fill_images: prepared.into_iter().map(|p| p.stored).collect(),
         }
     }
+}
+
+/// What an image needs before its rows are built: the image in normalised NHWC (into
+/// `base`), each fill's replacement, and each (method, order) pixel ordering.
+///
+/// # Shapes
+/// `base`: `[32, 32, 3]`, overwritten; returns one [`Prepared`] per fill and `[M * 2]`
+/// orderings of 1024 pixels (method-major, MoRF then LeRF).
+pub(crate) fn prepare(
+    protocol: &Protocol,
+    input: &ImageInput<'_>,
+    base: &mut [f32],
+) -> Result<(Vec<Prepared>, Vec<Vec<u16>>)> {
+    let m_count = protocol.methods.len();
+    check_len("saliency maps", input.maps.len(), m_count, || {
+        "one per method".to_owned()
+    })?;
+    for map in input.maps {
+        check_len("saliency map", map.len(), PIXELS, || "[32, 32]".to_owned())?;
+    }
+    protocol.normalisation.nchw_to_nhwc(input.pixels, base)?;
+    let image = ImageRef {
+        index: input.index,
+        pixels: input.pixels,
+        normalised: &*base,
+    };
+    let prepared: Vec<Prepared> = protocol
+        .fills
+        .iter()
+        .map(|f| f.prepare(&image))
+        .collect::<std::result::Result<_, _>>()?;
+
+    let keys = tie_keys(protocol.seed, input.index);
+    let mut orderings = Vec::with_capacity(m_count * Order::ALL.len());
+    for map in input.maps {
+        for order in Order::ALL {
+            orderings.push(rank_pixels(map, order, &keys)?);
+        }
+    }
+    Ok((prepared, orderings))
+}
+
+/// Turns the logits of rows `lo..` of an image's sequence into their values (checking the
+/// prediction on row 0).
+///
+/// # Shapes
+/// `logits`: `[rows, classes]` (overwritten with probabilities); `values`: the image's
+/// `[passes_per_image]`, rows `lo..lo + rows` written.
+pub(crate) fn record(
+    logits: &mut [f32],
+    classes: usize,
+    input: &ImageInput<'_>,
+    lo: usize,
+    values: &mut [f32],
+) -> Result<()> {
+    if lo == 0 {
+        let model = argmax_rows(&logits[..classes], classes)[0];
+        if model != usize::from(input.predicted) {
+            return Err(MetricsError::PredictionMismatch {
+                image_index: input.index,
+                saliency: input.predicted,
+                model,
+            });
+        }
+    }
+    softmax_rows(logits, classes);
+    let class = usize::from(input.predicted);
+    let rows = logits.len() / classes;
+    for (value, row) in values[lo..lo + rows]
+        .iter_mut()
+        .zip(logits.chunks_exact(classes))
+    {
+        *value = row[class];
+    }
+    Ok(())
 }

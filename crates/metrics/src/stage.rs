@@ -8,12 +8,14 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 use sal_artifact::{Kind, Meta};
 use sal_config::{Config, Stage};
+use sal_model::candle_net::CandleNet;
 use sal_model::Classifier;
 
 pub use crate::inputs::Inputs;
 
 use crate::checkpoint::Checkpoints;
-use crate::engine::{Engine, ImageInput};
+use crate::device_engine::DeviceEngine;
+use crate::engine::{Engine, ImageInput, ImageResult};
 use crate::error::{MetricsError, Result};
 use crate::inputs::Explained;
 use crate::output::{assemble, table_from_results, Globals, Mode, META_SHARD};
@@ -60,11 +62,19 @@ impl Outputs {
     }
 }
 
-/// Runs the stage with the model of `<train>/model.safetensors` on the fast CPU kernels.
+/// Runs the stage with the model of `<train>/model.safetensors`: on the fast CPU kernels, or
+/// with candle on `[metrics] device` (see [`sal_config::Backend`]).
 pub fn run(config: &Config, inputs: &Inputs, out_dir: &Path, options: &Options) -> Result<Outputs> {
+    let section = &config.metrics;
+    section.validate().map_err(MetricsError::Config)?;
     let (weights, _) = sal_model::Weights::load(&inputs.model_path())?;
-    let mut net = sal_model::fast::FastNet::new(&weights)?;
-    run_with_classifier(config, inputs, out_dir, options, &mut net)
+    if section.backend.is_fast_on(&section.device) {
+        let mut net = sal_model::fast::FastNet::new(&weights)?;
+        run_with_classifier(config, inputs, out_dir, options, &mut net)
+    } else {
+        let net = sal_model::candle_net::eval_net(&weights, &section.device)?;
+        run_with_device_net(config, inputs, out_dir, options, &net)
+    }
 }
 
 /// Runs the stage with any classifier (the model file still identifies the input in the
@@ -75,6 +85,61 @@ pub fn run_with_classifier(
     out_dir: &Path,
     options: &Options,
     classifier: &mut dyn Classifier,
+) -> Result<Outputs> {
+    run_model(config, inputs, out_dir, options, Model::Host(classifier))
+}
+
+/// Runs the stage with a candle network, building the perturbed batches on its device.
+pub fn run_with_device_net(
+    config: &Config,
+    inputs: &Inputs,
+    out_dir: &Path,
+    options: &Options,
+    net: &CandleNet,
+) -> Result<Outputs> {
+    run_model(config, inputs, out_dir, options, Model::Device(net))
+}
+
+/// What runs the forward passes.
+enum Model<'c> {
+    /// Perturbed batches built on the host, run by a classifier.
+    Host(&'c mut dyn Classifier),
+    /// Perturbed batches built on a candle network's device.
+    Device(&'c CandleNet),
+}
+
+/// The engine of a [`Model`].
+enum AnyEngine<'a> {
+    Host(Engine<'a>),
+    Device(DeviceEngine<'a>),
+}
+
+impl AnyEngine<'_> {
+    fn image(
+        &mut self,
+        input: &ImageInput<'_>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<ImageResult> {
+        match self {
+            AnyEngine::Host(e) => e.image(input, progress),
+            AnyEngine::Device(e) => e.image(input, progress),
+        }
+    }
+
+    fn passes(&self) -> u64 {
+        match self {
+            AnyEngine::Host(e) => e.passes(),
+            AnyEngine::Device(e) => e.passes(),
+        }
+    }
+}
+
+fn run_model(
+    config: &Config,
+    inputs: &Inputs,
+    out_dir: &Path,
+    options: &Options,
+    model: Model<'_>,
 ) -> Result<Outputs> {
     let section = &config.metrics;
     section.validate().map_err(MetricsError::Config)?;
@@ -130,7 +195,10 @@ pub fn run_with_classifier(
 
     let bar = progress_bar(options.progress, (to_compute * passes_per_image) as u64);
     let start = Instant::now();
-    let mut engine = Engine::new(classifier, &protocol);
+    let mut engine = match model {
+        Model::Host(classifier) => AnyEngine::Host(Engine::new(classifier, &protocol)),
+        Model::Device(net) => AnyEngine::Device(DeviceEngine::new(net, &protocol)?),
+    };
     let mut computed_images = 0;
     let mut computed_chunks = 0;
     for (slot, &(a, b)) in tables.iter_mut().zip(&chunks) {
