@@ -42,9 +42,24 @@ pub enum Command {
     /// Join the shards of `sal metrics --shard I/N` runs (e.g. a cluster job array) and install
     /// the result as the config's cached `metrics` stage.
     MergeMetrics(MergeMetrics),
+    /// "What moves the numbers": Table 1's headline cells and the claim count of several runs
+    /// (variants of one protocol) side by side with the paper's, from their reports.
+    Variants(Variants),
     /// Compile the CUDA build without a GPU: install nvcc 13.0 from PyPI into a cache folder,
     /// then build `sal --features cuda` and the candle-path test executables in release.
     CudaCheck(CudaCheck),
+}
+
+/// `cargo xtask variants [--out FILE] NAME=CONFIG_OR_REPORT_DIR...`
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Variants {
+    /// Also write the table (Markdown) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// `name=configs/x.toml` (its cached, fresh report) or `name=DIR` (a report folder holding
+    /// `summary.json`, or a stage folder holding `report/summary.json`), in table order.
+    #[arg(value_name = "NAME=SOURCE", required = true)]
+    pub variants: Vec<String>,
 }
 
 /// `cargo xtask pipeline [--config FILE] [--until STAGE] [--force STAGE]... [--features F]...`

@@ -29,6 +29,7 @@ pub mod sal;
 pub mod sources;
 pub mod status;
 pub mod store;
+pub mod variants;
 
 pub use key::{Field, StageKey};
 pub use plan::Plan;

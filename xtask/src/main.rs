@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use xtask::flags::{Command, Xtask};
-use xtask::{bench, cuda, merge, path, pipeline, regress, status, Project, SalSource};
+use xtask::{bench, cuda, merge, path, pipeline, regress, status, variants, Project, SalSource};
 
 fn main() -> ExitCode {
     let flags = Xtask::parse();
@@ -33,5 +33,6 @@ fn run(flags: Xtask) -> anyhow::Result<()> {
         Command::Regress(args) => {
             regress::run(&project, &args, &SalSource::from_env(&args.features)?)
         }
+        Command::Variants(args) => variants::run(&project, &args),
     }
 }

@@ -50,8 +50,8 @@ impl Kind {
             Kind::Model => 1,
             Kind::TrainingLog => 1,
             Kind::Saliency => 1,
-            Kind::Metrics => 1,
-            Kind::Stats => 1,
+            Kind::Metrics => 2,
+            Kind::Stats => 2,
         }
     }
 

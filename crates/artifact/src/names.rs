@@ -71,39 +71,53 @@ pub mod saliency {
 }
 
 /// `metrics.safetensors` (stage `metrics`).
+///
+/// Probabilities are followed as **drops** in f64, `f(x) - f(x^(k))`, computed as the
+/// difference of the other classes' total probability (`1 - f`), which keeps its information
+/// when `f` itself rounds to 1 (see `docs/artifacts.md`).
 pub mod metrics {
     /// u32 [N]
     pub const IMAGE_INDEX: &str = "image_index";
-    /// f32 [N]: f(x), softmax probability of the predicted class on the unperturbed image.
+    /// f64 [N]: f(x), softmax probability of the predicted class on the unperturbed image.
     pub const P0: &str = "p0";
+    /// f64 [N]: 1 - f(x), the other classes' total probability, computed without cancellation.
+    pub const Q0: &str = "q0";
+    /// u32 [N, C]: per image, the saturation counters named by the metadata field
+    /// `saturation_columns`.
+    pub const SATURATION: &str = "saturation";
     /// u32 [P]
     pub const FAITHFULNESS_PIXELS: &str = "faithfulness_pixels";
     /// u16 [R, 1024]
     pub const RANDOM_ORDERS: &str = "random_orders";
 
-    /// `curve.<method>.<order>.<fill>`, f32 [N, L+1].
-    pub fn curve(method: &str, order: &str, fill: &str) -> String {
-        format!("curve.{method}.{order}.{fill}")
+    /// `drop.<method>.<order>.<fill>`, f64 [N, L+1]: column k = f(x) - f(x^(k)) (column 0 is 0).
+    pub fn drop(method: &str, order: &str, fill: &str) -> String {
+        format!("drop.{method}.{order}.{fill}")
     }
     /// `order.<method>.<order>`, u16 [N, L]: the pixel ids perturbed, in order.
     pub fn order(method: &str, order: &str) -> String {
         format!("order.{method}.{order}")
     }
-    /// `curve.random.<fill>`, f32 [R, N, L+1] (only when the config asks for it).
-    pub fn random_curves(fill: &str) -> String {
-        format!("curve.random.{fill}")
+    /// `drop.random.<fill>`, f64 [R, N, L+1] (only when the config asks for it).
+    pub fn random_drops(fill: &str) -> String {
+        format!("drop.random.{fill}")
     }
-    /// `curve.random_mean.<fill>`, f32 [N, L+1]: mean over the R orderings.
-    pub fn random_mean_curve(fill: &str) -> String {
-        format!("curve.random_mean.{fill}")
+    /// `drop.random_mean.<fill>`, f64 [N, L+1]: mean over the R orderings.
+    pub fn random_mean_drop(fill: &str) -> String {
+        format!("drop.random_mean.{fill}")
     }
-    /// `aopc.random.<fill>`, f32 [R, L+1]: per ordering, AOPC_L averaged over images.
+    /// `aopc.random.<fill>`, f64 [R, L+1]: per ordering, AOPC_L averaged over images.
     pub fn random_aopc(fill: &str) -> String {
         format!("aopc.random.{fill}")
     }
-    /// `delta.<fill>`, f32 [N, P].
+    /// `delta.<fill>`, f64 [N, P]: the Deltas of a fill whose draws all methods share.
     pub fn delta(fill: &str) -> String {
         format!("delta.{fill}")
+    }
+    /// `delta.<method>.<fill>`, f64 [N, P]: a method's own Deltas, for a fill drawn
+    /// independently per method (`uniform_draws = "independent"`).
+    pub fn method_delta(method: &str, fill: &str) -> String {
+        format!("delta.{method}.{fill}")
     }
     /// `faithfulness.<method>.<fill>`, f32 [N].
     pub fn faithfulness(method: &str, fill: &str) -> String {

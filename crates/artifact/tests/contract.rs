@@ -59,7 +59,7 @@ fn checked_reads_name_file_and_tensor() {
     let err = Artifact::open(&path, Kind::Metrics).unwrap_err();
     assert!(matches!(err, ArtifactError::WrongSchema { .. }));
     assert!(
-        err.to_string().contains("s.safetensors") && err.to_string().contains("metrics/1"),
+        err.to_string().contains("s.safetensors") && err.to_string().contains("metrics/2"),
         "{err}"
     );
 

@@ -143,7 +143,11 @@ fn the_stage_writes_every_map_and_the_contract_tensors() {
     let i = index[4] as usize;
     let mut want_map = vec![0.0; PIXELS];
     edge::sobel_magnitude(
-        &edge::grey(&test_pixels[i * IMAGE_VALUES..(i + 1) * IMAGE_VALUES]),
+        &edge::grey(
+            &test_pixels[i * IMAGE_VALUES..(i + 1) * IMAGE_VALUES],
+            edge::Grey::Luminance,
+        ),
+        edge::Border::Zero,
         &mut want_map,
     );
     assert_eq!(&maps[4 * PIXELS..5 * PIXELS], &want_map[..]);

@@ -1,7 +1,8 @@
 //! The whole `configs/ci.toml` pipeline on the real data twice: on the fast CPU kernels, then
 //! with `[attribute]` and `[metrics]` on the candle path (`backend = "candle"` on the CPU, the
 //! code the GPU runs). Data and train stay cached; the saliency maps agree within 1e-4
-//! (relative L2), the curves within 1e-5, and the report's Table 1 within 1e-5.
+//! (relative L2), p0, q0, the drop curves and the Deltas within 1e-5, and the report's Table 1
+//! within 1e-5.
 
 use std::path::{Path, PathBuf};
 
@@ -162,24 +163,26 @@ fn the_ci_pipeline_through_candle_gives_the_fast_paths_table_1() {
     // within 1e-5. (Other methods' maps differ in the last bits, which can swap two pixels of
     // nearly equal relevance in an order.)
     let mut tensors = vec![
-        names::metrics::curve("edge", "morf", "mean"),
-        names::metrics::curve("edge", "lerf", "uniform"),
+        names::metrics::P0.to_owned(),
+        names::metrics::Q0.to_owned(),
+        names::metrics::drop("edge", "morf", "mean"),
+        names::metrics::drop("edge", "lerf", "uniform"),
     ];
     for fill in ["mean", "uniform"] {
-        tensors.push(names::metrics::random_mean_curve(fill));
+        tensors.push(names::metrics::random_mean_drop(fill));
         tensors.push(names::metrics::delta(fill));
     }
     for name in tensors {
         let shape = a.shape(&name).unwrap().to_vec();
         let (x, y) = (
-            a.read::<f32>(&name, &shape).unwrap(),
-            b.read::<f32>(&name, &shape).unwrap(),
+            a.read::<f64>(&name, &shape).unwrap(),
+            b.read::<f64>(&name, &shape).unwrap(),
         );
         let d = x
             .iter()
             .zip(&y)
             .map(|(p, q)| (p - q).abs())
-            .fold(0.0f32, f32::max);
+            .fold(0.0f64, f64::max);
         assert!(d < 1e-5, "{name}: differs by {d}");
     }
     assert_eq!(

@@ -18,6 +18,14 @@ pub struct AttributeConfig {
     pub fold_batchnorm: bool,
     /// Seed of the DeepSHAP background draw.
     pub seed: u64,
+    /// The grey image of the `edge` baseline: `luminance` (0.2125 R + 0.7154 G + 0.0721 B of
+    /// the 0..1 image, scikit-image's `rgb2gray`, which the paper most likely used) or
+    /// `channel_mean` (the mean of the three channels).
+    pub edge_grey: String,
+    /// The border of the `edge` baseline's Sobel map: `zero` (the outermost pixels get 0, as
+    /// scikit-image's `filters.sobel` masks them) or `replicate` (edge pixels repeated outside
+    /// the image, so border pixels get a gradient too).
+    pub edge_border: String,
     /// `cpu` (default), `cuda:N` or `metal`: where the network runs. A device that is not
     /// present, or not built in (`--features cuda` / `metal`), is an error naming it, never a
     /// fallback to the CPU. It is part of the section, and so of the stage's cache key and
@@ -50,6 +58,8 @@ impl Default for AttributeConfig {
             deep_shap_background: 100,
             fold_batchnorm: false,
             seed: 2,
+            edge_grey: "luminance".to_owned(),
+            edge_border: "zero".to_owned(),
             device: crate::device::cpu(),
             backend: crate::device::Backend::Auto,
         }
@@ -82,6 +92,43 @@ impl AttributeConfig {
         if self.deep_shap_background == 0 {
             return Err("deep_shap_background = 0: must be at least 1".to_owned());
         }
+        if !["luminance", "channel_mean"].contains(&self.edge_grey.as_str()) {
+            return Err(format!(
+                "edge_grey = {:?}: must be \"luminance\" or \"channel_mean\"",
+                self.edge_grey
+            ));
+        }
+        if !["zero", "replicate"].contains(&self.edge_border.as_str()) {
+            return Err(format!(
+                "edge_border = {:?}: must be \"zero\" or \"replicate\"",
+                self.edge_border
+            ));
+        }
         crate::device::validate(&self.device, self.backend)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_edge_baseline_defaults_to_scikit_image_and_bad_names_are_refused() {
+        let d = AttributeConfig::default();
+        assert!(d.validate().is_ok());
+        assert_eq!(
+            (d.edge_grey.as_str(), d.edge_border.as_str()),
+            ("luminance", "zero")
+        );
+        let bad = AttributeConfig {
+            edge_grey: "average".into(),
+            ..AttributeConfig::default()
+        };
+        assert!(bad.validate().unwrap_err().contains("edge_grey"));
+        let bad = AttributeConfig {
+            edge_border: "reflect".into(),
+            ..AttributeConfig::default()
+        };
+        assert!(bad.validate().unwrap_err().contains("edge_border"));
     }
 }

@@ -118,7 +118,7 @@ impl Config {
             Stage::Data => serde_json::to_value(self.data.identity()),
             Stage::Train => serde_json::to_value(&self.train),
             Stage::Attribute => serde_json::to_value(&self.attribute),
-            Stage::Metrics => serde_json::to_value(&self.metrics),
+            Stage::Metrics => Ok(self.metrics.identity()),
             Stage::Stats => serde_json::to_value(&self.stats),
             Stage::Report => serde_json::to_value(&self.report),
         };

@@ -5,14 +5,19 @@
 //! ([`sal_model::candle_net::perturbed`]): per image only the image, its replacement images and
 //! the M x 2 tables of its own orderings travel (the tables of the random orderings and of the
 //! faithfulness pixels are shared by all images and uploaded once), then three integers per
-//! forward pass. The device returns logits, which go through the host engine's own
-//! logits-to-values and collection code.
+//! forward pass. The image's orderings, its [`Plan`](crate::engine::Plan) (segments and fill
+//! draws, paired or independent) and its prepared replacements are the host engine's; the
+//! device returns logits, which go through the host engine's own logits-to-values and
+//! collection code ([`Values`]), so the results have exactly the host engine's fields
+//! (drops in f64 from the complement, q0, per-method Deltas, saturation counters).
 
 use sal_model::candle_net::perturbed::{ordering_ranks, single_ranks};
 use sal_model::candle_net::{CandleNet, PerturbedImage, PerturbedRow, RankTables};
 use sal_perturbation::{IMAGE_VALUES, PIXELS};
 
-use crate::engine::{prepare, record, sequence, Engine, ImageInput, ImageResult, Source};
+use crate::engine::{
+    fill_images, orderings, plan, prepare_draws, ImageInput, ImageResult, Source, Values,
+};
 use crate::error::Result;
 use crate::protocol::Protocol;
 
@@ -23,8 +28,8 @@ pub struct DeviceEngine<'a> {
     classes: usize,
     /// `[R + P, 1024]`: the random orderings, then one table per faithfulness pixel.
     shared: RankTables,
-    /// `[passes_per_image]`: f of every row of the current image.
-    values: Vec<f32>,
+    /// The values of every row of the current image.
+    values: Values,
     /// The image in normalised NHWC.
     base: Vec<f32>,
     passes: u64,
@@ -54,12 +59,13 @@ impl<'a> DeviceEngine<'a> {
             let table = tables.next().expect("one table per faithfulness pixel");
             single_ranks(pixel as usize, table);
         }
+        let classes = net.arch().classes;
         Ok(DeviceEngine {
             net,
             protocol,
-            classes: net.arch().classes,
+            classes,
             shared: RankTables::new(&ranks, net.device())?,
-            values: vec![0.0; protocol.passes_per_image()],
+            values: Values::new(protocol, classes),
             base: vec![0.0; IMAGE_VALUES],
             passes: 0,
         })
@@ -77,7 +83,9 @@ impl<'a> DeviceEngine<'a> {
         progress: &mut dyn FnMut(u64),
     ) -> Result<ImageResult> {
         let protocol = self.protocol;
-        let (prepared, orderings) = prepare(protocol, input, &mut self.base)?;
+        let orderings = orderings(protocol, input, &mut self.base)?;
+        let plan = plan(protocol, &orderings);
+        let prepared = prepare_draws(protocol, input, &self.base, &plan)?;
         let mut own = vec![0u32; orderings.len() * PIXELS];
         for (ordering, table) in orderings.iter().zip(own.chunks_exact_mut(PIXELS)) {
             ordering_ranks(ordering, protocol.steps, table);
@@ -86,28 +94,31 @@ impl<'a> DeviceEngine<'a> {
         let fills: Vec<&[f32]> = prepared.iter().map(|p| p.replacement.as_slice()).collect();
         let image = PerturbedImage::new(&self.base, &fills, tables, self.net.device())?;
 
-        let segments = sequence(protocol, &orderings);
+        // Tables: the image's own orderings, the random ones, then one per faithfulness pixel;
+        // fills: the plan's draws.
         let first_single = (orderings.len() + protocol.random_count()) as u32;
         let mut rows = Vec::with_capacity(protocol.passes_per_image());
-        for seg in &segments {
+        for seg in &plan.segments {
             match seg.source {
                 Source::Base => rows.push(PerturbedRow {
                     table: 0,
                     count: 0,
                     fill: 0,
                 }),
-                Source::Steps { fill, id, .. } => {
+                Source::Steps {
+                    replacement, id, ..
+                } => {
                     rows.extend((1..=seg.len).map(|k| PerturbedRow {
                         table: id as u32,
                         count: k as u32,
-                        fill: fill as u32,
+                        fill: replacement as u32,
                     }));
                 }
-                Source::Single { fill } => {
+                Source::Single { replacement } => {
                     rows.extend((0..seg.len).map(|j| PerturbedRow {
                         table: first_single + j as u32,
                         count: 1,
-                        fill: fill as u32,
+                        fill: replacement as u32,
                     }));
                 }
             }
@@ -118,18 +129,14 @@ impl<'a> DeviceEngine<'a> {
         let batches = total.div_ceil(protocol.batch_size);
         for b in 0..batches {
             let (lo, hi) = (b * total / batches, (b + 1) * total / batches);
-            let mut logits = self.net.perturbed_logits(&image, &rows[lo..hi])?;
-            record(&mut logits, self.classes, input, lo, &mut self.values)?;
+            let logits = self.net.perturbed_logits(&image, &rows[lo..hi])?;
+            self.values.record(&logits, input, lo)?;
             self.passes += (hi - lo) as u64;
             progress((hi - lo) as u64);
         }
-        Ok(Engine::collect(
-            protocol,
-            &self.values,
-            input,
-            &segments,
-            &orderings,
-            prepared,
-        ))
+        let stored = fill_images(protocol, &plan, &prepared);
+        Ok(self
+            .values
+            .collect(protocol, input, &plan.segments, &orderings, stored))
     }
 }

@@ -11,15 +11,19 @@
 //! f64 in image order: resumed, sharded + merged and uninterrupted runs write the same bytes.
 
 pub mod aopc;
+pub mod bench;
 pub mod checkpoint;
 pub mod device_engine;
 pub mod engine;
 pub mod error;
+mod incremental;
 pub mod inputs;
 pub mod merge;
 pub mod output;
 pub mod pearson;
+pub mod probability;
 pub mod protocol;
+pub mod saturation;
 pub mod shard;
 pub mod stage;
 pub mod table;

@@ -10,6 +10,7 @@ use crate::aopc::aopc_all;
 use crate::engine::ImageResult;
 use crate::error::Result;
 use crate::protocol::Layout;
+use crate::saturation;
 use crate::table::{Column, ColumnSpec, Data, Dtype, Table};
 
 /// `predicted` u8 `[N]`: the class whose probability the curves follow (from
@@ -22,6 +23,10 @@ pub const META_SHARD: &str = "shard";
 pub const META_IMAGES: &str = "images";
 /// The metadata field counting NaN faithfulness values, `{method: {fill: count}}`.
 pub const META_FAITHFULNESS_NAN: &str = "faithfulness_nan";
+/// The metadata field naming the columns of the `saturation` tensor.
+pub const META_SATURATION_COLUMNS: &str = "saturation_columns";
+/// The metadata field holding the `saturation` tensor's column totals, `{column: total}`.
+pub const META_SATURATION: &str = "saturation";
 
 /// The tensors shared by all images of a run.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,8 +71,8 @@ pub fn table_from_results(layout: &Layout, results: &[ImageResult]) -> Result<Ta
     let (steps, width, r_count) = (layout.steps, layout.steps + 1, layout.random_orderings);
     let p_count = layout.faithfulness_pixels;
     let n = results.len();
-    let f32_rows = |slice: &dyn Fn(&ImageResult) -> &[f32]| -> Data {
-        Data::F32(
+    let f64_rows = |slice: &dyn Fn(&ImageResult) -> &[f64]| -> Data {
+        Data::F64(
             results
                 .iter()
                 .flat_map(|r| slice(r).iter().copied())
@@ -86,17 +91,35 @@ pub fn table_from_results(layout: &Layout, results: &[ImageResult]) -> Result<Ta
         Data::U8(results.iter().map(|r| r.predicted).collect()),
     );
     add(
-        ColumnSpec::new(names::P0.to_owned(), Dtype::F32, &[]),
-        Data::F32(results.iter().map(|r| r.p0).collect()),
+        ColumnSpec::new(names::P0.to_owned(), Dtype::F64, &[]),
+        Data::F64(results.iter().map(|r| r.p0).collect()),
+    );
+    add(
+        ColumnSpec::new(names::Q0.to_owned(), Dtype::F64, &[]),
+        Data::F64(results.iter().map(|r| r.q0).collect()),
+    );
+    let saturation_columns = saturation::columns(layout);
+    add(
+        ColumnSpec::new(
+            names::SATURATION.to_owned(),
+            Dtype::U32,
+            &[saturation_columns.len()],
+        ),
+        Data::U32(
+            results
+                .iter()
+                .flat_map(|r| r.saturation.iter().copied())
+                .collect(),
+        ),
     );
     for (m, method) in layout.methods.iter().enumerate() {
         for (o, order) in layout.orders.iter().enumerate() {
             let mo = m * layout.orders.len() + o;
             for (f, fill) in layout.fills.iter().enumerate() {
                 let c = mo * f_count + f;
-                let data = f32_rows(&|r| &r.curves[c * width..(c + 1) * width]);
+                let data = f64_rows(&|r| &r.drops[c * width..(c + 1) * width]);
                 add(
-                    ColumnSpec::new(names::curve(method, order, fill), Dtype::F32, &[width]),
+                    ColumnSpec::new(names::drop(method, order, fill), Dtype::F64, &[width]),
                     data,
                 );
             }
@@ -112,10 +135,12 @@ pub fn table_from_results(layout: &Layout, results: &[ImageResult]) -> Result<Ta
             );
         }
     }
+    // Per image, the Deltas of each fill start after those of the fills before it.
+    let mut delta_start = 0;
     for (f, fill) in layout.fills.iter().enumerate() {
-        let data = f32_rows(&|r| &r.random_mean[f * width..(f + 1) * width]);
+        let data = f64_rows(&|r| &r.random_mean[f * width..(f + 1) * width]);
         add(
-            ColumnSpec::new(names::random_mean_curve(fill), Dtype::F32, &[width]),
+            ColumnSpec::new(names::random_mean_drop(fill), Dtype::F64, &[width]),
             data,
         );
         // [R, n, L+1]: ordering-major.
@@ -123,19 +148,31 @@ pub fn table_from_results(layout: &Layout, results: &[ImageResult]) -> Result<Ta
         for o in 0..r_count {
             let c = f * r_count + o;
             for r in results {
-                curves.extend_from_slice(&r.random_curves[c * width..(c + 1) * width]);
+                curves.extend_from_slice(&r.random_drops[c * width..(c + 1) * width]);
             }
         }
         let spec = ColumnSpec {
             image_axis: 1,
-            ..ColumnSpec::new(names::random_curves(fill), Dtype::F32, &[r_count, width])
+            ..ColumnSpec::new(names::random_drops(fill), Dtype::F64, &[r_count, width])
         };
-        add(spec, Data::F32(curves));
-        let data = f32_rows(&|r| &r.delta[f * p_count..(f + 1) * p_count]);
-        add(
-            ColumnSpec::new(names::delta(fill), Dtype::F32, &[p_count]),
-            data,
-        );
+        add(spec, Data::F64(curves));
+        let names_of_deltas: Vec<String> = if layout.delta_per_method.contains(fill) {
+            layout
+                .methods
+                .iter()
+                .map(|m| names::method_delta(m, fill))
+                .collect()
+        } else {
+            vec![names::delta(fill)]
+        };
+        for name in names_of_deltas {
+            let (a, b) = (delta_start, delta_start + p_count);
+            add(
+                ColumnSpec::new(name, Dtype::F64, &[p_count]),
+                f64_rows(&|r| &r.delta[a..b]),
+            );
+            delta_start = b;
+        }
     }
     for (m, method) in layout.methods.iter().enumerate() {
         for (f, fill) in layout.fills.iter().enumerate() {
@@ -194,13 +231,13 @@ pub fn faithfulness_nan(
 /// image order).
 ///
 /// # Shapes
-/// `random_curves`: `[R, n, L+1]`; returns `[R, L+1]` (column 0 is 0).
+/// `random_drops`: `[R, n, L+1]` drop curves; returns `[R, L+1]` (column 0 is 0).
 pub fn random_aopc(
-    random_curves: &[f32],
+    random_drops: &[f64],
     orderings: usize,
     images: usize,
     width: usize,
-) -> Vec<f32> {
+) -> Vec<f64> {
     let mut out = Vec::with_capacity(orderings * width);
     for r in 0..orderings {
         let mut sums = vec![0.0f64; width];
@@ -208,12 +245,12 @@ pub fn random_aopc(
             let start = (r * images + i) * width;
             for (s, a) in sums
                 .iter_mut()
-                .zip(aopc_all(&random_curves[start..start + width]))
+                .zip(aopc_all(&random_drops[start..start + width]))
             {
                 *s += a;
             }
         }
-        out.extend(sums.iter().map(|s| (s / images as f64) as f32));
+        out.extend(sums.iter().map(|s| s / images as f64));
     }
     out
 }
@@ -231,7 +268,21 @@ pub fn assemble(
     mode: &Mode,
 ) -> Result<ArtifactWriter> {
     let nan = faithfulness_nan(layout, table);
+    let saturation_columns = saturation::columns(layout);
+    let saturation_rows = table
+        .column(names::SATURATION)
+        .and_then(|c| c.data.as_u32())
+        .unwrap_or(&[]);
+    let saturation_totals = saturation::totals(&saturation_columns, saturation_rows);
     meta.extra.extend(layout.to_fields());
+    meta.extra.insert(
+        META_SATURATION_COLUMNS.to_owned(),
+        serde_json::json!(saturation_columns),
+    );
+    meta.extra.insert(
+        META_SATURATION.to_owned(),
+        serde_json::json!(saturation_totals),
+    );
     meta.extra
         .insert(META_IMAGES.to_owned(), serde_json::json!(table.images));
     meta.extra
@@ -249,7 +300,7 @@ pub fn assemble(
     let random_names: Vec<String> = layout
         .fills
         .iter()
-        .map(|f| names::random_curves(f))
+        .map(|f| names::random_drops(f))
         .collect();
     table.add_to(&mut writer, |name| {
         store_random || !random_names.iter().any(|r| r == name)
@@ -257,8 +308,8 @@ pub fn assemble(
     let width = layout.steps + 1;
     for f in &layout.fills {
         let curves = table
-            .column(&names::random_curves(f))
-            .and_then(|c| c.data.as_f32())
+            .column(&names::random_drops(f))
+            .and_then(|c| c.data.as_f64())
             .unwrap_or(&[]);
         let aopc = random_aopc(curves, layout.random_orderings, table.images, width);
         writer.add(
@@ -287,9 +338,7 @@ mod tests {
     #[test]
     fn random_aopc_averages_over_images_per_ordering() {
         // R = 2, n = 2, L + 1 = 3. Ordering 0: drops (0.2, 0.4) and (0, 0); ordering 1: (0.1, 0.1) twice.
-        let curves = [
-            1.0f32, 0.8, 0.6, 0.5, 0.5, 0.5, 1.0, 0.9, 0.9, 0.3, 0.2, 0.2,
-        ];
+        let curves = [0.0, 0.2, 0.4, 0.0, 0.0, 0.0, 0.0, 0.1, 0.1, 0.0, 0.1, 0.1];
         let got = random_aopc(&curves, 2, 2, 3);
         let expect = [
             0.0,
@@ -300,7 +349,7 @@ mod tests {
             0.2 / 3.0,
         ];
         for (g, e) in got.iter().zip(expect) {
-            assert!((f64::from(*g) - e).abs() < 1e-7, "{got:?}");
+            assert!((g - e).abs() < 1e-15, "{got:?}");
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use sal_config::MetricsConfig;
 use sal_perturbation::fill::{self, FillSetup};
-use sal_perturbation::{faithfulness_pixels, random_orderings, Fill, Normalisation, Order};
+use sal_perturbation::{faithfulness_pixels, random_orderings, Draws, Fill, Normalisation, Order};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{MetricsError, Result};
@@ -40,6 +40,7 @@ impl Protocol {
         let setup = FillSetup {
             seed: config.seed,
             normalisation: normalisation.clone(),
+            draws: Draws::from_name(&config.uniform_draws)?,
         };
         let fills = fill::build_all(&config.fills, &setup)?;
         Ok(Protocol {
@@ -60,10 +61,23 @@ impl Protocol {
     }
 
     /// Forward passes per image: 1 unperturbed + per fill (M x 2 orders + R) x L steps + P
-    /// single-pixel perturbations.
+    /// single-pixel perturbations (M x P for a fill drawn independently per method).
     pub fn passes_per_image(&self) -> usize {
         let curves = self.methods.len() * Order::ALL.len() + self.random_count();
-        1 + self.fills.len() * (curves * self.steps + self.faithfulness_pixels.len())
+        let singles: usize = (0..self.fills.len())
+            .map(|f| self.delta_draws(f) * self.faithfulness_pixels.len())
+            .sum();
+        1 + self.fills.len() * curves * self.steps + singles
+    }
+
+    /// The number of Delta vectors fill `f` has per image: 1 when all methods share its
+    /// draws, M when each method has its own ([`Fill::independent`]).
+    pub fn delta_draws(&self, f: usize) -> usize {
+        if self.fills[f].independent() {
+            self.methods.len()
+        } else {
+            1
+        }
     }
 
     /// The names and sizes of the run, as stored in the artifact's metadata.
@@ -76,6 +90,12 @@ impl Protocol {
                 .fills
                 .iter()
                 .filter(|f| f.stores_image())
+                .map(|f| f.name().to_owned())
+                .collect(),
+            delta_per_method: self
+                .fills
+                .iter()
+                .filter(|f| f.independent())
                 .map(|f| f.name().to_owned())
                 .collect(),
             steps: self.steps,
@@ -99,6 +119,9 @@ pub struct Layout {
     pub fills: Vec<String>,
     /// The fills with a per-image replacement image (`fill_image.<fill>`).
     pub fill_images: Vec<String>,
+    /// The fills drawn independently per method, whose Deltas are stored per method
+    /// (`delta.<method>.<fill>`); the others have one `delta.<fill>`.
+    pub delta_per_method: Vec<String>,
     /// L.
     pub steps: usize,
     /// R.
@@ -125,6 +148,7 @@ impl Layout {
             "orders",
             "fills",
             "fill_images",
+            "delta_per_method",
             "steps",
             "random_orderings",
             "faithfulness_pixels",

@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sal_artifact::{Kind, Meta};
 use sal_config::{Config, Stage};
 use sal_model::candle_net::CandleNet;
+use sal_model::fast::FastNet;
 use sal_model::Classifier;
 
 pub use crate::inputs::Inputs;
@@ -69,16 +70,27 @@ pub fn run(config: &Config, inputs: &Inputs, out_dir: &Path, options: &Options) 
     section.validate().map_err(MetricsError::Config)?;
     let (weights, _) = sal_model::Weights::load(&inputs.model_path())?;
     if section.backend.is_fast_on(&section.device) {
-        let mut net = sal_model::fast::FastNet::new(&weights)?;
-        run_with_classifier(config, inputs, out_dir, options, &mut net)
+        let mut net = FastNet::new(&weights)?;
+        let incremental = section.incremental.then(|| net.clone());
+        let model = Model::Host {
+            classifier: &mut net,
+            incremental: incremental.as_ref(),
+        };
+        run_model(config, inputs, out_dir, options, model)
     } else {
+        if section.incremental {
+            tracing::info!(
+                "metrics: full passes on {} (the incremental forward is a fast-CPU-kernel path)",
+                section.device
+            );
+        }
         let net = sal_model::candle_net::eval_net(&weights, &section.device)?;
         run_with_device_net(config, inputs, out_dir, options, &net)
     }
 }
 
 /// Runs the stage with any classifier (the model file still identifies the input in the
-/// metadata, but is not read).
+/// metadata, but is not read), always with full passes.
 pub fn run_with_classifier(
     config: &Config,
     inputs: &Inputs,
@@ -86,7 +98,11 @@ pub fn run_with_classifier(
     options: &Options,
     classifier: &mut dyn Classifier,
 ) -> Result<Outputs> {
-    run_model(config, inputs, out_dir, options, Model::Host(classifier))
+    let model = Model::Host {
+        classifier,
+        incremental: None,
+    };
+    run_model(config, inputs, out_dir, options, model)
 }
 
 /// Runs the stage with a candle network, building the perturbed batches on its device.
@@ -102,8 +118,12 @@ pub fn run_with_device_net(
 
 /// What runs the forward passes.
 enum Model<'c> {
-    /// Perturbed batches built on the host, run by a classifier.
-    Host(&'c mut dyn Classifier),
+    /// Perturbed batches built on the host, run by a classifier; with `incremental` (the fast
+    /// model behind `classifier`), its incremental forward gives the logits instead.
+    Host {
+        classifier: &'c mut dyn Classifier,
+        incremental: Option<&'c FastNet>,
+    },
     /// Perturbed batches built on a candle network's device.
     Device(&'c CandleNet),
 }
@@ -134,6 +154,7 @@ impl AnyEngine<'_> {
     }
 }
 
+/// The stage, with the forward passes of `model`.
 fn run_model(
     config: &Config,
     inputs: &Inputs,
@@ -180,23 +201,45 @@ fn run_model(
     let resumed_images: usize = tables.iter().flatten().map(|t| t.images).sum();
     let to_compute = range.len() - resumed_images;
     let passes_per_image = protocol.passes_per_image();
+    let extra_independent: usize = (0..protocol.fills.len())
+        .map(|f| (protocol.delta_draws(f) - 1) * protocol.faithfulness_pixels.len())
+        .sum();
     tracing::info!(
-        "metrics: {} images{} ({} resumed from checkpoints), {} methods, fills {:?}, L = {}, R = {}, P = {}: {} forward passes per image",
+        "metrics: {} images{} ({} resumed from checkpoints), {} methods, fills {:?} (uniform draws {}), L = {}, R = {}, P = {}: {} forward passes per image{}",
         range.len(),
         options.shard.map(|s| format!(" (shard {s} of {n} images)")).unwrap_or_default(),
         resumed_images,
         protocol.methods.len(),
         section.fills,
+        section.uniform_draws,
         protocol.steps,
         protocol.random_count(),
         protocol.faithfulness_pixels.len(),
         passes_per_image,
+        if extra_independent > 0 {
+            format!(", {extra_independent} of them for the per-method Deltas of independent draws")
+        } else {
+            String::new()
+        },
     );
 
     let bar = progress_bar(options.progress, (to_compute * passes_per_image) as u64);
     let start = Instant::now();
     let mut engine = match model {
-        Model::Host(classifier) => AnyEngine::Host(Engine::new(classifier, &protocol)),
+        Model::Host {
+            classifier,
+            incremental,
+        } => {
+            let mut engine = Engine::new(classifier, &protocol);
+            if let Some(net) = incremental {
+                engine = engine.with_incremental(net);
+                tracing::info!(
+                    "metrics: incremental forward ({:.1} MiB of activations per image in flight)",
+                    engine.state_bytes_per_image() as f64 / (1024.0 * 1024.0)
+                );
+            }
+            AnyEngine::Host(engine)
+        }
         Model::Device(net) => AnyEngine::Device(DeviceEngine::new(net, &protocol)?),
     };
     let mut computed_images = 0;
@@ -264,6 +307,7 @@ fn run_model(
     checkpoints.remove()?;
 
     report_nan(&faithfulness_nan, range.len());
+    report_saturation(&layout, &table);
     tracing::info!(
         "metrics: {passes} forward passes in {seconds:.1} s ({:.0} passes/s, {:.2} images/s); wrote {}",
         passes as f64 / seconds.max(1e-9),
@@ -312,4 +356,33 @@ fn report_nan(nan: &BTreeMap<String, BTreeMap<String, usize>>, images: usize) {
             parts.join(", ")
         );
     }
+}
+
+/// Logs how many Deltas, faithfulness values and curves the f32 probabilities of earlier
+/// versions would have lost, against the f64 complement now used (see `saturation`).
+fn report_saturation(layout: &crate::Layout, table: &Table) {
+    let columns = crate::saturation::columns(layout);
+    let rows = table
+        .column(sal_artifact::names::metrics::SATURATION)
+        .and_then(|c| c.data.as_u32())
+        .unwrap_or(&[]);
+    let totals = crate::saturation::totals(&columns, rows);
+    let sum = |prefix: &str| -> u64 {
+        totals
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(_, v)| v)
+            .sum()
+    };
+    tracing::info!(
+        "metrics: saturation, f32 way -> f64 complement: p0 == 1 on {} -> {} images; Deltas exactly 0: {} -> {}; NaN faithfulness: {} -> {}; flat curves: {} -> {} (metadata field `saturation`)",
+        sum("f32.p0_one"),
+        sum("f64.p0_one"),
+        sum("f32.delta_zero."),
+        sum("f64.delta_zero."),
+        sum("f32.faithfulness_nan."),
+        sum("f64.faithfulness_nan."),
+        sum("f32.curve_flat."),
+        sum("f64.curve_flat."),
+    );
 }

@@ -18,6 +18,8 @@ pub enum Dtype {
     U32,
     /// f32
     F32,
+    /// f64
+    F64,
 }
 
 /// The values of a column, row-major.
@@ -31,6 +33,8 @@ pub enum Data {
     U32(Vec<u32>),
     /// f32 values.
     F32(Vec<f32>),
+    /// f64 values.
+    F64(Vec<f64>),
 }
 
 /// Runs `$body` with `$v` bound to the typed vector of a [`Data`].
@@ -41,6 +45,7 @@ macro_rules! with_data {
             Data::U16($v) => $body,
             Data::U32($v) => $body,
             Data::F32($v) => $body,
+            Data::F64($v) => $body,
         }
     };
 }
@@ -63,6 +68,7 @@ impl Data {
             Data::U16(_) => Dtype::U16,
             Data::U32(_) => Dtype::U32,
             Data::F32(_) => Dtype::F32,
+            Data::F64(_) => Dtype::F64,
         }
     }
 
@@ -70,6 +76,14 @@ impl Data {
     pub fn as_f32(&self) -> Option<&[f32]> {
         match self {
             Data::F32(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The f64 values, if this is an f64 column.
+    pub fn as_f64(&self) -> Option<&[f64]> {
+        match self {
+            Data::F64(v) => Some(v),
             _ => None,
         }
     }
@@ -246,6 +260,9 @@ impl Table {
                 Dtype::F32 => artifact
                     .read_dims::<f32>(&spec.name, &dims)
                     .map(|(s, v)| (s, Data::F32(v)))?,
+                Dtype::F64 => artifact
+                    .read_dims::<f64>(&spec.name, &dims)
+                    .map(|(s, v)| (s, Data::F64(v)))?,
             };
             images = Some(shape[spec.image_axis]);
             columns.push(Column {
@@ -287,6 +304,7 @@ fn join(pieces: &[(&Data, usize)], outer: usize, inner: usize) -> Data {
         Data::U16(_) => join_as!(U16),
         Data::U32(_) => join_as!(U32),
         Data::F32(_) => join_as!(F32),
+        Data::F64(_) => join_as!(F64),
     }
 }
 

@@ -1,6 +1,8 @@
 //! The engine on a candle device against the engine on the fast CPU kernels, on the device of
 //! `SAL_TEST_DEVICE` (default: candle's CPU; `scripts/gpu-check.sh` runs it with `cuda:0`):
-//! identical orders, curves, random curves and Delta within 1e-5, faithfulness within 1e-4.
+//! identical orders, fill images and saturation counters; p0, q0, drop curves, random drop
+//! curves and Delta within 1e-5; faithfulness within 1e-4; with paired and independent uniform
+//! draws.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -52,7 +54,6 @@ fn pixels(n: usize, seed: u64) -> Vec<u8> {
 }
 
 fn results(
-    protocol: &Protocol,
     images: &[u8],
     maps: &[Vec<f32>],
     predicted: &[u8],
@@ -71,16 +72,25 @@ fn results(
         .collect()
 }
 
-fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+fn max_abs_diff<T: Copy + Into<f64>>(a: &[T], b: &[T]) -> f64 {
     assert_eq!(a.len(), b.len());
     a.iter()
         .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
+        .map(|(&x, &y)| (x.into() - y.into()).abs())
+        .fold(0.0, f64::max)
 }
 
 #[test]
-fn the_device_engine_gives_the_fast_engines_results() {
+fn the_device_engine_gives_the_fast_engines_results_with_paired_draws() {
+    compare("paired");
+}
+
+#[test]
+fn the_device_engine_gives_the_fast_engines_results_with_independent_draws() {
+    compare("independent");
+}
+
+fn compare(uniform_draws: &str) {
     let w = weights(5);
     let n = 3;
     let images = pixels(n, 6);
@@ -99,6 +109,7 @@ fn the_device_engine_gives_the_fast_engines_results() {
         random_orderings: 3,
         faithfulness_pixels: 10,
         fills: vec!["mean".into(), "uniform".into()],
+        uniform_draws: uniform_draws.into(),
         batch_size: 50,
         ..MetricsConfig::default()
     };
@@ -114,26 +125,29 @@ fn the_device_engine_gives_the_fast_engines_results() {
     let predicted: Vec<u8> = argmax_rows(&logits, 10).iter().map(|&c| c as u8).collect();
 
     let mut engine = Engine::new(&mut fast, &protocol);
-    let expected = results(&protocol, &images, &maps, &predicted, |input| {
+    let expected = results(&images, &maps, &predicted, |input| {
         engine.image(input, &mut |_| {}).unwrap()
     });
     let net = eval_net(&w, &test_device_name()).unwrap();
     let mut device = DeviceEngine::new(&net, &protocol).unwrap();
     let mut passes = 0;
-    let found = results(&protocol, &images, &maps, &predicted, |input| {
+    let found = results(&images, &maps, &predicted, |input| {
         device.image(input, &mut |rows| passes += rows).unwrap()
     });
     assert_eq!(passes as usize, n * protocol.passes_per_image());
     assert_eq!(device.passes(), passes);
 
+    let d_count = if uniform_draws == "independent" { 2 } else { 1 };
     for (f, e) in found.iter().zip(&expected) {
         assert_eq!((f.index, f.predicted), (e.index, e.predicted));
         assert_eq!(f.orders, e.orders, "image {}: orders", e.index);
         assert_eq!(f.fill_images, e.fill_images);
-        assert!((f.p0 - e.p0).abs() < 1e-5);
+        assert_eq!(e.delta.len(), (1 + d_count) * 10, "Deltas per fill");
+        assert!((f.p0 - e.p0).abs() < 1e-5, "image {}: p0", e.index);
+        assert!((f.q0 - e.q0).abs() < 1e-5, "image {}: q0", e.index);
         for (what, a, b) in [
-            ("curves", &f.curves, &e.curves),
-            ("random curves", &f.random_curves, &e.random_curves),
+            ("drops", &f.drops, &e.drops),
+            ("random drops", &f.random_drops, &e.random_drops),
             ("random mean", &f.random_mean, &e.random_mean),
             ("delta", &f.delta, &e.delta),
         ] {
@@ -142,8 +156,9 @@ fn the_device_engine_gives_the_fast_engines_results() {
         }
         let d = max_abs_diff(&f.faithfulness, &e.faithfulness);
         assert!(d < 1e-4, "image {}: faithfulness differs by {d}", e.index);
+        assert_eq!(f.saturation, e.saturation, "image {}: saturation", e.index);
         // The curves must actually move, or the comparison proves nothing.
-        let spread = e.curves.iter().fold(0.0f32, |m, v| m.max((v - e.p0).abs()));
+        let spread = e.drops.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         assert!(spread > 1e-3, "image {}: flat curves", e.index);
     }
 }

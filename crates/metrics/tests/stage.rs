@@ -52,10 +52,15 @@ fn writes_every_tensor_with_its_shape() {
     );
     let a = Artifact::open(&out.join("metrics.safetensors"), Kind::Metrics).unwrap();
     let (n, l, r, p) = (10, 5, 3, 16);
+    // Saturation counters, each the f32 and the f64 way: p0, 2 fills, 3 methods x 2 fills,
+    // 3 x 2 orders x 2 fills.
+    let saturation_columns = 2 * (1 + 2 + 6 + 12);
     let mut expected: Vec<(String, Vec<usize>)> = vec![
         ("image_index".into(), vec![n]),
         ("predicted".into(), vec![n]),
         ("p0".into(), vec![n]),
+        ("q0".into(), vec![n]),
+        ("saturation".into(), vec![n, saturation_columns]),
         ("random_orders".into(), vec![r, 1024]),
         ("faithfulness_pixels".into(), vec![p]),
         ("fill_image.uniform".into(), vec![n, 3, 32, 32]),
@@ -65,7 +70,7 @@ fn writes_every_tensor_with_its_shape() {
         for o in ["morf", "lerf"] {
             expected.push((format!("order.{m}.{o}"), vec![n, l]));
             for f in ["mean", "uniform"] {
-                expected.push((format!("curve.{m}.{o}.{f}"), vec![n, l + 1]));
+                expected.push((format!("drop.{m}.{o}.{f}"), vec![n, l + 1]));
             }
         }
         for f in ["mean", "uniform"] {
@@ -73,7 +78,7 @@ fn writes_every_tensor_with_its_shape() {
         }
     }
     for f in ["mean", "uniform"] {
-        expected.push((format!("curve.random_mean.{f}"), vec![n, l + 1]));
+        expected.push((format!("drop.random_mean.{f}"), vec![n, l + 1]));
         expected.push((format!("aopc.random.{f}"), vec![r, l + 1]));
         expected.push((format!("delta.{f}"), vec![n, p]));
     }
@@ -81,7 +86,7 @@ fn writes_every_tensor_with_its_shape() {
     names.sort_unstable();
     let mut want: Vec<&str> = expected.iter().map(|(n, _)| n.as_str()).collect();
     want.sort_unstable();
-    assert_eq!(names, want, "no curve.random.* unless store_random_curves");
+    assert_eq!(names, want, "no drop.random.* unless store_random_curves");
     for (name, shape) in &expected {
         assert_eq!(a.shape(name).unwrap(), shape.as_slice(), "{name}");
     }
@@ -106,15 +111,36 @@ fn writes_every_tensor_with_its_shape() {
         a.read::<u32>("image_index", &[n]).unwrap(),
         [0, 2, 3, 4, 5, 6, 8, 9, 10, 11]
     );
-    let p0 = a.read::<f32>("p0", &[n]).unwrap();
+    let p0 = a.read::<f64>("p0", &[n]).unwrap();
+    let q0 = a.read::<f64>("q0", &[n]).unwrap();
     let curve = a
-        .read::<f32>("curve.alpha.morf.uniform", &[n, l + 1])
+        .read::<f64>("drop.alpha.morf.uniform", &[n, l + 1])
         .unwrap();
     for i in 0..n {
-        assert_eq!(curve[i * (l + 1)], p0[i]);
+        assert_eq!(curve[i * (l + 1)], 0.0);
+        assert!((p0[i] + q0[i] - 1.0).abs() < 1e-12);
     }
+    // The saturation totals in the metadata are the column sums of the tensor.
+    let columns: Vec<String> =
+        serde_json::from_value(meta.extra["saturation_columns"].clone()).unwrap();
+    let rows = a
+        .read::<u32>("saturation", &[n, saturation_columns])
+        .unwrap();
+    for (c, name) in columns.iter().enumerate() {
+        let total: u64 = (0..n).map(|i| u64::from(rows[i * columns.len() + c])).sum();
+        assert_eq!(
+            meta.extra["saturation"][name],
+            serde_json::json!(total),
+            "{name}"
+        );
+    }
+    // The constant map's F is undefined both ways.
+    assert_eq!(
+        meta.extra["saturation"]["f64.faithfulness_nan.flat.mean"],
+        serde_json::json!(10)
+    );
     // Column 0 of the random AOPC is AOPC_0 = 0.
-    let aopc = a.read::<f32>("aopc.random.mean", &[r, l + 1]).unwrap();
+    let aopc = a.read::<f64>("aopc.random.mean", &[r, l + 1]).unwrap();
     assert!((0..r).all(|o| aopc[o * (l + 1)] == 0.0));
 }
 
@@ -127,16 +153,13 @@ fn stored_random_curves_give_the_random_mean_and_aopc() {
     run(&config, &inputs, &out, &Options::default());
     let a = Artifact::open(&out.join("metrics.safetensors"), Kind::Metrics).unwrap();
     let (n, w, r) = (10, 6, 3);
-    let curves = a.read::<f32>("curve.random.uniform", &[r, n, w]).unwrap();
-    let mean = a.read::<f32>("curve.random_mean.uniform", &[n, w]).unwrap();
-    let aopc = a.read::<f32>("aopc.random.uniform", &[r, w]).unwrap();
+    let curves = a.read::<f64>("drop.random.uniform", &[r, n, w]).unwrap();
+    let mean = a.read::<f64>("drop.random_mean.uniform", &[n, w]).unwrap();
+    let aopc = a.read::<f64>("aopc.random.uniform", &[r, w]).unwrap();
     for i in 0..n {
         for k in 0..w {
-            let m: f64 = (0..r)
-                .map(|o| f64::from(curves[(o * n + i) * w + k]))
-                .sum::<f64>()
-                / r as f64;
-            assert!((f64::from(mean[i * w + k]) - m).abs() < 1e-6);
+            let m: f64 = (0..r).map(|o| curves[(o * n + i) * w + k]).sum::<f64>() / r as f64;
+            assert!((mean[i * w + k] - m).abs() < 1e-15);
         }
     }
     for o in 0..r {
@@ -145,7 +168,7 @@ fn stored_random_curves_give_the_random_mean_and_aopc() {
             .map(|i| sal_metrics::aopc(&curves[(o * n + i) * w..(o * n + i + 1) * w], l).unwrap())
             .sum::<f64>()
             / n as f64;
-        assert!((f64::from(aopc[o * w + l]) - want).abs() < 1e-6);
+        assert!((aopc[o * w + l] - want).abs() < 1e-15);
     }
 }
 
@@ -234,7 +257,7 @@ fn shards_merge_into_the_bytes_of_an_unsharded_run() {
             let a = Artifact::open(out.path.as_deref().unwrap(), Kind::Metrics).unwrap();
             assert_eq!(a.meta().extra["shard"]["count"], serde_json::json!(count));
             assert!(
-                a.has("curve.random.mean"),
+                a.has("drop.random.mean"),
                 "shards always keep the random curves"
             );
         }
@@ -288,4 +311,21 @@ fn mismatched_predictions_name_the_image() {
         err.contains("test image") && err.contains("saliency.safetensors"),
         "{err}"
     );
+}
+
+#[test]
+fn a_gpu_device_is_refused_not_run_on_the_cpu() {
+    let (dir, inputs) = fixture();
+    let mut config = common::config();
+    config.metrics.device = "cuda:0".into();
+    let err = sal_metrics::run(
+        &config,
+        &inputs,
+        &dir.path().join("out"),
+        &Options::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("cuda:0") && err.contains("device"), "{err}");
+    assert!(!dir.path().join("out/metrics.safetensors").exists());
 }

@@ -25,6 +25,9 @@ pub enum ModelError {
         found: usize,
         shape: String,
     },
+    /// A pixel id is not one of the image's 1024 pixels.
+    #[error("pixel id {pixel} out of range (an image has 1024 pixels, ids 0..1024)")]
+    BadPixel { pixel: usize },
     /// A class index is out of range.
     #[error("class index {class} out of range (the model has {classes} classes)")]
     BadClass { class: usize, classes: usize },

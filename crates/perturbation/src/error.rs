@@ -7,6 +7,10 @@ pub enum PerturbationError {
     #[error("unknown fill `{name}`; known fills: {known}")]
     UnknownFill { name: String, known: String },
 
+    /// `[metrics] uniform_draws` names no known way of drawing.
+    #[error("uniform_draws = {name:?}: must be \"paired\" or \"independent\"")]
+    UnknownDraws { name: String },
+
     /// A buffer has the wrong number of values for the shape it must have.
     #[error("{what}: expected {expected} values ({shape}), got {found}")]
     BadLength {

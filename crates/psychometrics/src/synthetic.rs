@@ -96,7 +96,7 @@ impl Synthetic {
             })
             .collect();
         let confidence: Vec<f32> = (0..n).map(|_| rng.random_range(0.3..1.0)).collect();
-        let p0: Vec<f32> = (0..n).map(|_| rng.random_range(0.5..1.0)).collect();
+        let p0: Vec<f64> = (0..n).map(|_| rng.random_range(0.5..1.0)).collect();
 
         let saliency_config = serde_json::json!({ "methods": self.methods });
         let mut saliency =
@@ -117,18 +117,16 @@ impl Synthetic {
         let mut metrics = ArtifactWriter::new(Meta::new(Kind::Metrics, "metrics", metrics_config));
         metrics.add(mn::IMAGE_INDEX, &[n], &image_index)?;
         metrics.add(mn::P0, &[n], &p0)?;
-        let line = |p0: f32, d: f64| {
-            (0..width)
-                .map(move |k| (f64::from(p0) * (1.0 - d * k as f64 / self.steps as f64)) as f32)
-        };
+        // The drop curve of the line f(x^(k)) = p0 (1 - d k / L): p0 d k / L.
+        let line = |p0: f64, d: f64| (0..width).map(move |k| p0 * d * k as f64 / self.steps as f64);
         for fill in &self.fills {
             for (m, method) in self.methods.iter().enumerate() {
                 for order in ["morf", "lerf"] {
-                    let curves: Vec<f32> = p0
+                    let curves: Vec<f64> = p0
                         .iter()
                         .flat_map(|&p| line(p, self.slope(&mut rng, m, order)))
                         .collect();
-                    metrics.add(&mn::curve(method, order, fill), &[n, width], &curves)?;
+                    metrics.add(&mn::drop(method, order, fill), &[n, width], &curves)?;
                 }
                 let f: Vec<f32> = (0..n).map(|_| self.faithfulness(&mut rng, m)).collect();
                 metrics.add(&mn::faithfulness(method, fill), &[n], &f)?;
@@ -136,14 +134,13 @@ impl Synthetic {
             // Ordering r has slope 0.3 + 0.1 r on every image; the mean curve has the mean slope.
             let slopes: Vec<f64> = (0..self.orderings).map(|r| 0.3 + 0.1 * r as f64).collect();
             let mean_slope = slopes.iter().sum::<f64>() / slopes.len() as f64;
-            let mean_curves: Vec<f32> = p0.iter().flat_map(|&p| line(p, mean_slope)).collect();
-            metrics.add(&mn::random_mean_curve(fill), &[n, width], &mean_curves)?;
-            let mean_p0 = p0.iter().map(|&p| f64::from(p)).sum::<f64>() / n as f64;
-            let per_ordering: Vec<f32> = slopes
+            let mean_curves: Vec<f64> = p0.iter().flat_map(|&p| line(p, mean_slope)).collect();
+            metrics.add(&mn::random_mean_drop(fill), &[n, width], &mean_curves)?;
+            let mean_p0 = p0.iter().sum::<f64>() / n as f64;
+            let per_ordering: Vec<f64> = slopes
                 .iter()
                 .flat_map(|&d| {
-                    (0..width)
-                        .map(move |l| (mean_p0 * d * l as f64 / (2.0 * self.steps as f64)) as f32)
+                    (0..width).map(move |l| mean_p0 * d * l as f64 / (2.0 * self.steps as f64))
                 })
                 .collect();
             metrics.add(

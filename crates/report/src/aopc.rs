@@ -1,12 +1,24 @@
-//! AOPC as a function of L, from the perturbation curves of the metrics artifact.
+//! AOPC as a function of L, from the drop curves of the metrics artifact.
 //!
-//! ARCHITECTURE.md: `AOPC_L = 1/(L+1) * sum_{k=1..L} (f(x^(0)) - f(x^(k)))`, so one curve of
-//! `L_max + 1` outputs gives AOPC at every L from 0 to `L_max`.
+//! ARCHITECTURE.md: `AOPC_L = 1/(L+1) * sum_{k=1..L} (f(x^(0)) - f(x^(k)))`; the metrics
+//! artifact stores the drops `d[k] = f(x^(0)) - f(x^(k))` in f64, so one curve of `L_max + 1`
+//! drops gives AOPC at every L from 0 to `L_max`.
+
+use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::describe::quantile_sorted;
 
-/// Normal quantile of a two-sided 95% interval.
-pub const Z95: f64 = 1.959_963_984_540_054;
+/// The normal quantile of a two-sided interval at `level` (e.g. 0.95 -> 1.96), from statrs.
+///
+/// # Panics
+/// If `level` is not in (0, 1) (the stats config validates it).
+pub fn normal_quantile(level: f64) -> f64 {
+    assert!(
+        level > 0.0 && level < 1.0,
+        "interval level {level} not in (0, 1)"
+    );
+    Normal::standard().inverse_cdf(0.5 + level / 2.0)
+}
 
 /// A value per L with a lower and an upper bound.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,17 +56,17 @@ impl Band {
     }
 }
 
-/// AOPC_L for L = 0..=L_max of one curve `c` (`c[k]` = f(x^(k))), written into `out`.
+/// AOPC_L for L = 0..=L_max of one drop curve `d` (`d[k]` = f(x^(0)) - f(x^(k))), written
+/// into `out`.
 ///
 /// # Shapes
-/// `curve`: `L_max + 1` values; `out`: the same length.
-pub fn aopc_by_steps(curve: &[f32], out: &mut [f64]) {
-    assert_eq!(curve.len(), out.len(), "one AOPC per curve point");
-    let c0 = f64::from(curve[0]);
+/// `drops`: `L_max + 1` values; `out`: the same length.
+pub fn aopc_by_steps(drops: &[f64], out: &mut [f64]) {
+    assert_eq!(drops.len(), out.len(), "one AOPC per curve point");
     let mut drop_sum = 0.0;
-    for (l, (&c, o)) in curve.iter().zip(out.iter_mut()).enumerate() {
+    for (l, (&d, o)) in drops.iter().zip(out.iter_mut()).enumerate() {
         if l > 0 {
-            drop_sum += c0 - f64::from(c);
+            drop_sum += d;
         }
         *o = drop_sum / (l + 1) as f64;
     }
@@ -63,9 +75,9 @@ pub fn aopc_by_steps(curve: &[f32], out: &mut [f64]) {
 /// Mean AOPC_L over images with a normal-approximation interval `mean +- z * SE`.
 ///
 /// # Shapes
-/// `curves`: `[n, width]` row-major, one curve per image (`width = L_max + 1`); returns bands of
-/// `width` values.
-pub fn mean_aopc(curves: &[f32], n: usize, width: usize, z: f64) -> Band {
+/// `curves`: `[n, width]` row-major, one drop curve per image (`width = L_max + 1`); returns
+/// bands of `width` values.
+pub fn mean_aopc(curves: &[f64], n: usize, width: usize, z: f64) -> Band {
     assert_eq!(curves.len(), n * width, "curves must be [n, width]");
     let mut sum = vec![0.0f64; width];
     let mut sum_sq = vec![0.0f64; width];
@@ -104,7 +116,7 @@ pub fn mean_aopc(curves: &[f32], n: usize, width: usize, z: f64) -> Band {
 /// # Shapes
 /// `per_ordering`: `[r, width]` row-major (`aopc.random.<fill>`); returns bands of `width` values.
 pub fn random_band(
-    per_ordering: &[f32],
+    per_ordering: &[f64],
     r: usize,
     width: usize,
     lower_q: f64,
@@ -124,7 +136,7 @@ pub fn random_band(
     let mut column = vec![0.0f64; r];
     for l in 0..width {
         for (o, v) in column.iter_mut().enumerate() {
-            *v = f64::from(per_ordering[o * width + l]);
+            *v = per_ordering[o * width + l];
         }
         band.centre[l] = column.iter().sum::<f64>() / r as f64;
         column.sort_by(f64::total_cmp);
@@ -142,7 +154,7 @@ mod tests {
     fn aopc_of_a_known_curve() {
         // c = [1, 0.5, 0.5, 0]: drops 0.5, 0.5, 1 -> AOPC_L = [0, 0.5/2, 1/3, 2/4].
         let mut out = [0.0; 4];
-        aopc_by_steps(&[1.0, 0.5, 0.5, 0.0], &mut out);
+        aopc_by_steps(&[0.0, 0.5, 0.5, 1.0], &mut out);
         for (got, want) in out.iter().zip([0.0, 0.25, 1.0 / 3.0, 0.5]) {
             assert!((got - want).abs() < 1e-12, "{out:?}");
         }
@@ -151,7 +163,7 @@ mod tests {
     #[test]
     fn mean_aopc_interval_is_mean_plus_minus_z_standard_errors() {
         // Two images whose AOPC_1 are 0.25 and 0.5: mean 0.375, sd 0.1768, SE 0.125.
-        let curves = [1.0f32, 0.5, 1.0, 0.0];
+        let curves = [0.0, 0.5, 0.0, 1.0];
         let band = mean_aopc(&curves, 2, 2, 2.0);
         assert_eq!(band.centre, vec![0.0, 0.375]);
         assert!(
@@ -162,9 +174,16 @@ mod tests {
     }
 
     #[test]
+    fn normal_quantiles_at_known_levels() {
+        assert!((normal_quantile(0.95) - 1.959_963_984_540_054).abs() < 1e-9);
+        assert!((normal_quantile(0.999) - 3.290_526_731_491_926).abs() < 1e-9);
+        assert!((normal_quantile(0.6826894921370859) - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
     fn random_band_takes_percentiles_over_orderings() {
         // 5 orderings, one L: values 0..4 -> mean 2, 2.5% = 0.1, 97.5% = 3.9 (type 7).
-        let per = [3.0f32, 0.0, 4.0, 1.0, 2.0];
+        let per = [3.0, 0.0, 4.0, 1.0, 2.0];
         let band = random_band(&per, 5, 1, 0.025, 0.975);
         assert_eq!(band.centre, vec![2.0]);
         assert!(

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
+use crate::compare::Verdict;
 use crate::error::Result;
 use crate::sections::Context;
 use crate::stage::REPORT_DIR;
@@ -27,13 +28,37 @@ pub fn summary_json(cx: &Context<'_>) -> String {
         .iter()
         .map(|f| json!({"id": f.id, "verdict": f.verdict.label()}))
         .collect();
+    let count = |v: Verdict| cx.findings.iter().filter(|f| f.verdict == v).count();
+    let table = &cx.paper.table1;
+    let paper_alpha: Vec<Value> = table
+        .rows
+        .iter()
+        .flat_map(|row| {
+            table.columns.iter().zip(&row.cells).map(move |(c, cell)| {
+                json!({
+                    "metric": row.metric.name(), "steps": row.steps, "fill": c.fill,
+                    "with_edge": c.with_edge, "alpha": cell[0], "ci": [cell[1], cell[2]],
+                })
+            })
+        })
+        .collect();
     let value = json!({
         "images": cx.saliency.len(),
         "methods": cx.metrics.methods,
         "fills": cx.metrics.fills,
         "steps": cx.metrics.steps,
         "test_accuracy": cx.train.test_accuracy(),
+        "test_confident_share": cx.train.test_confident_share(),
+        "uniform_draws": cx.metrics.uniform_draws,
+        "edge": cx.saliency.methods_detail.get("edge"),
+        "saturation": cx.metrics.saturation,
         "table1_alpha": alpha,
+        "paper_table1_alpha": paper_alpha,
+        "claims": {
+            "agree": count(Verdict::Agrees),
+            "differ": count(Verdict::Differs),
+            "not_comparable": count(Verdict::NotComparable),
+        },
         "findings": findings,
     });
     sal_artifact::meta::canonical_json(&value) + "\n"

@@ -58,13 +58,14 @@ pub fn run_with_text(
     let dataset = DatasetInfo::load(&inputs.dataset())?;
     let train = TrainInfo::load(&inputs.model(), &inputs.training_log())?;
     let saliency = Saliency::load(&inputs.saliency(), &config.attribute.methods)?;
+    let stats = load_stats(&inputs.stats_json(), &dataset.class_names)?;
     let metrics = Metrics::load(
         &inputs.metrics(),
         &saliency.methods,
         &saliency.image_index,
         &config.metrics.fills,
+        stats.mean_interval_level.unwrap_or(0.95),
     )?;
-    let stats = load_stats(&inputs.stats_json(), &dataset.class_names)?;
     let records = inputs
         .stages()
         .iter()

@@ -116,7 +116,7 @@ fn the_markdown_holds_both_tables_with_the_papers_values_and_the_header() {
     );
     assert!(md.contains("| stats | not recorded (no key.json) | not recorded |"));
     assert!(md.contains(&"ab".repeat(32)), "data checksum");
-    assert!(md.contains("Model test accuracy: 84.20%"));
+    assert!(md.contains("Model: 84.20% test accuracy (paper: 86%)"));
     assert!(md.contains("hardware threads"));
     // Breakdowns from stats.
     assert!(
@@ -263,4 +263,38 @@ fn a_dataset_whose_labels_disagree_with_the_saliency_artifact_is_refused() {
         err.contains("different data") && err.contains("dataset.safetensors"),
         "{err}"
     );
+}
+
+#[test]
+fn verdicts_come_first_and_the_provenance_last_folded_in_html() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = Synthetic::default().write(&dir.path().join("in"));
+    let out = sal_report::run(&config(), &inputs, &dir.path().join("out")).unwrap();
+    let md = std::fs::read_to_string(out.dir.join("report.md")).unwrap();
+    let at = |needle: &str| {
+        md.find(needle)
+            .unwrap_or_else(|| panic!("report.md has no `{needle}`"))
+    };
+    // Scoreboard, then Table 1, then the figures; the provenance after all of them.
+    assert!(at("## Comparison with the paper") < at("## Table 1"));
+    assert!(at("## Table 1") < at("## Figure 2a"));
+    assert!(at("## Figure 2b") < at("## What produced this report"));
+    assert!(at("## Saturated probabilities") < at("## What produced this report"));
+    assert!(at("## What produced this report") < at("## Source of the paper's values"));
+    let html = std::fs::read_to_string(out.dir.join("report.html")).unwrap();
+    let details = html
+        .find("<details>\n<summary>What produced this report</summary>")
+        .unwrap();
+    assert!(html.find("Comparison with the paper").unwrap() < details);
+    assert!(html[details..].contains("</details>"));
+    // The opening names the model's confidence and the fill's draws.
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.dir.join("summary.json")).unwrap())
+            .unwrap();
+    let claims = &summary["claims"];
+    let total = claims["agree"].as_u64().unwrap()
+        + claims["differ"].as_u64().unwrap()
+        + claims["not_comparable"].as_u64().unwrap();
+    assert_eq!(total as usize, out.findings.len());
+    assert!(md.contains("Random RGB fill: paired draws"));
 }

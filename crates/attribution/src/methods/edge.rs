@@ -1,9 +1,17 @@
 //! `edge`: the Sobel gradient magnitude of the grey image. It ignores the model, by design: it
 //! is the paper's model-independent baseline.
+//!
+//! Two choices make it, both in `[attribute]`: the grey image (`edge_grey`: scikit-image's
+//! luminance `0.2125 R + 0.7154 G + 0.0721 B`, or the channel mean) and the border
+//! (`edge_border`: scikit-image's zeroed outermost pixels, or replicated edge pixels). With
+//! `luminance` and `zero` the map is scikit-image's `filters.sobel(color.rgb2gray(image))`
+//! times `4 sqrt(2)` (scikit-image divides its kernels by 4 and the magnitude by sqrt(2)): a
+//! constant factor that no metric or statistic sees (orderings, correlations and ranks are
+//! scale-free), kept so that every variant is on one scale.
 
 use sal_model::arch::{IMAGE_SIZE, IMAGE_VALUES, PIXELS};
 
-use crate::error::Result;
+use crate::error::{AttributionError, Result};
 use crate::method::{Batch, Method, Setup};
 use crate::registry::MethodInfo;
 
@@ -15,13 +23,56 @@ pub const INFO: MethodInfo = MethodInfo {
     build,
 };
 
-fn build(_setup: &Setup<'_>) -> Result<Box<dyn Method>> {
-    Ok(Box::new(Edge))
+fn build(setup: &Setup<'_>) -> Result<Box<dyn Method>> {
+    let grey = match setup.config.edge_grey.as_str() {
+        "luminance" => Grey::Luminance,
+        "channel_mean" => Grey::ChannelMean,
+        other => return Err(AttributionError::Config(format!("edge_grey = {other:?}"))),
+    };
+    let border = match setup.config.edge_border.as_str() {
+        "zero" => Border::Zero,
+        "replicate" => Border::Replicate,
+        other => return Err(AttributionError::Config(format!("edge_border = {other:?}"))),
+    };
+    Ok(Box::new(Edge { grey, border }))
+}
+
+/// How the three channels become one grey image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grey {
+    /// scikit-image's `rgb2gray`: 0.2125 R + 0.7154 G + 0.0721 B.
+    Luminance,
+    /// The mean of the three channels.
+    ChannelMean,
+}
+
+/// What the Sobel map does at the image's outermost pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Border {
+    /// They get 0 (scikit-image's `filters.sobel` masks them out).
+    Zero,
+    /// The image's edge pixels are repeated outside it.
+    Replicate,
 }
 
 /// The Sobel edge map.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Edge;
+#[derive(Debug, Clone, Copy)]
+pub struct Edge {
+    /// The grey image.
+    pub grey: Grey,
+    /// The border rule.
+    pub border: Border,
+}
+
+impl Default for Edge {
+    /// scikit-image's choices (the default of `[attribute]`).
+    fn default() -> Self {
+        Edge {
+            grey: Grey::Luminance,
+            border: Border::Zero,
+        }
+    }
+}
 
 impl Method for Edge {
     fn name(&self) -> &'static str {
@@ -35,37 +86,53 @@ impl Method for Edge {
             .chunks_exact(IMAGE_VALUES)
             .zip(maps.chunks_exact_mut(PIXELS))
         {
-            sobel_magnitude(&grey(pixels), map);
+            sobel_magnitude(&grey(pixels, self.grey), self.border, map);
         }
         Ok(())
     }
 
     fn describe(&self) -> serde_json::Value {
-        serde_json::json!({"grey": "mean of the 3 channels of pixel/255", "kernel": "3x3 Sobel", "border": "replicate"})
+        let grey = match self.grey {
+            Grey::Luminance => {
+                "0.2125 R + 0.7154 G + 0.0721 B of pixel/255 (scikit-image rgb2gray)"
+            }
+            Grey::ChannelMean => "mean of the 3 channels of pixel/255",
+        };
+        let border = match self.border {
+            Border::Zero => "zero (outermost pixels 0, as scikit-image filters.sobel)",
+            Border::Replicate => "replicate",
+        };
+        serde_json::json!({"grey": grey, "kernel": "3x3 Sobel, unnormalised ([1, 2, 1] x [-1, 0, 1]); scikit-image's is this / (4 sqrt 2)", "border": border})
     }
 }
 
-/// The grey image: mean of the three channels of the 0..1 image (`pixel / 255`).
+/// The grey image of the 0..1 image (`pixel / 255`).
 ///
 /// # Shapes
 /// `pixels`: u8 `[3, 32, 32]` (NCHW); returns `[32 * 32]`, index row * 32 + col.
-pub fn grey(pixels: &[u8]) -> Vec<f32> {
+pub fn grey(pixels: &[u8], rule: Grey) -> Vec<f32> {
+    let weights: [f32; 3] = match rule {
+        Grey::Luminance => [0.2125, 0.7154, 0.0721],
+        Grey::ChannelMean => [1.0 / 3.0; 3],
+    };
     (0..PIXELS)
         .map(|p| {
-            let sum: u32 = (0..3).map(|c| u32::from(pixels[c * PIXELS + p])).sum();
-            sum as f32 / (3.0 * 255.0)
+            (0..3)
+                .map(|c| weights[c] * (f32::from(pixels[c * PIXELS + p]) / 255.0))
+                .sum()
         })
         .collect()
 }
 
-/// sqrt(gx^2 + gy^2) with the 3x3 Sobel kernels, border pixels replicated.
+/// sqrt(gx^2 + gy^2) with the 3x3 Sobel kernels.
 ///
 /// gx = [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]] (left to right, along columns) and gy its
-/// transpose (top to bottom, along rows), as correlations (no kernel flip).
+/// transpose (top to bottom, along rows), as correlations (no kernel flip). Border pixels are
+/// 0 ([`Border::Zero`]) or computed with the edge pixels replicated ([`Border::Replicate`]).
 ///
 /// # Shapes
 /// `grey`: `[32 * 32]`; `out`: `[32 * 32]`, overwritten; index row * 32 + col.
-pub fn sobel_magnitude(grey: &[f32], out: &mut [f32]) {
+pub fn sobel_magnitude(grey: &[f32], border: Border, out: &mut [f32]) {
     let n = IMAGE_SIZE as isize;
     let at = |r: isize, c: isize| -> f32 {
         let r = r.clamp(0, n - 1) as usize;
@@ -74,6 +141,11 @@ pub fn sobel_magnitude(grey: &[f32], out: &mut [f32]) {
     };
     for r in 0..n {
         for c in 0..n {
+            let on_border = r == 0 || c == 0 || r == n - 1 || c == n - 1;
+            if on_border && border == Border::Zero {
+                out[(r * n + c) as usize] = 0.0;
+                continue;
+            }
             let gx = (at(r - 1, c + 1) + 2.0 * at(r, c + 1) + at(r + 1, c + 1))
                 - (at(r - 1, c - 1) + 2.0 * at(r, c - 1) + at(r + 1, c - 1));
             let gy = (at(r + 1, c - 1) + 2.0 * at(r + 1, c) + at(r + 1, c + 1))
@@ -103,8 +175,12 @@ mod tests {
         let mut map = vec![0.0; PIXELS];
         let classes = [0usize];
         let images = vec![0.0; IMAGE_VALUES];
-        Edge.explain(&Batch::new(pixels, &images, &classes).unwrap(), &mut map)
-            .unwrap();
+        Edge {
+            grey: Grey::ChannelMean,
+            border: Border::Replicate,
+        }
+        .explain(&Batch::new(pixels, &images, &classes).unwrap(), &mut map)
+        .unwrap();
         map
     }
 
@@ -130,7 +206,7 @@ mod tests {
         px[5] = 255; // red, pixel 5
         px[PIXELS + 5] = 51; // green
         px[2 * PIXELS + 5] = 0;
-        let g = grey(&px);
+        let g = grey(&px, Grey::ChannelMean);
         assert!((g[5] - (1.0 + 0.2) / 3.0).abs() < 1e-6 && g[4] == 0.0);
     }
 

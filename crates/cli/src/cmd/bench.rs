@@ -2,7 +2,9 @@
 //! with `--device D`, of the candle path on that device (see [`super::bench_device`]).
 
 use anyhow::Context;
-use sal_model::fast::bench::{self, BenchOptions};
+use sal_metrics::bench::{self as engine_bench, EngineBenchOptions};
+use sal_model::arch::Architecture;
+use sal_model::fast::bench::{self, BenchOptions, BenchReport, BenchRow};
 
 /// `sal bench [--json] [--repetitions N] [--warmup N] [--device D [--engine-images N] [--engine-batch N]]`
 #[derive(Debug, clap::Args)]
@@ -43,7 +45,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     };
     tracing::info!("running the benchmark (a few seconds to a minute, depending on the load)");
     let report = match &args.device {
-        None => bench::run(&options).context("running the benchmark")?,
+        None => {
+            let mut report = bench::run(&options).context("running the benchmark")?;
+            report.rows.push(incremental_engine_row(&report)?);
+            report
+        }
         Some(device) => super::bench_device::run(
             device,
             &options,
@@ -107,4 +113,30 @@ fn simd_level() -> &'static str {
 #[cfg(not(target_arch = "x86_64"))]
 fn simd_level() -> &'static str {
     std::env::consts::ARCH
+}
+
+/// The metrics engine with the incremental forward on the quick protocol (2 images, 3 rounds):
+/// `images_per_second` counts its forward passes, `vs_full_forward` divides them by the bare
+/// full forward's at the engine's batch size in the same rounds, and GFLOP/s count the work of
+/// the full passes it stands for.
+fn incremental_engine_row(report: &BenchReport) -> anyhow::Result<BenchRow> {
+    let options = EngineBenchOptions {
+        images: 2,
+        rounds: 3,
+        incremental: true,
+    };
+    let result = engine_bench::run(&options, &mut |_, _| {})
+        .context("running the metrics engine benchmark")?;
+    let matmul_gflops = report.rows.first().map_or(f64::NAN, |r| r.gflops);
+    let gflops = result.engine_per_second * Architecture::default().flops_per_image() / 1e9;
+    Ok(BenchRow {
+        name: "metrics engine, incremental (quick)".to_owned(),
+        batch: result.batch,
+        seconds: result.batch as f64 / result.engine_per_second,
+        images_per_second: result.engine_per_second,
+        gflops,
+        ratio: gflops / matmul_gflops,
+        target: None,
+        vs_full_forward: Some(result.vs_full_forward()),
+    })
 }

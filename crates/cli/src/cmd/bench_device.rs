@@ -85,6 +85,7 @@ pub fn run(
         gflops,
         ratio: gflops / matmul_gflops,
         target: None,
+        vs_full_forward: None,
     });
     Ok(report)
 }

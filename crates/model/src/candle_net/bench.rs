@@ -65,6 +65,7 @@ pub fn run(device_name: &str, options: &BenchOptions) -> Result<BenchReport> {
         gflops: matmul_gflops,
         ratio: 1.0,
         target: None,
+        vs_full_forward: None,
     }];
     let mut row = |name: &str, batch: usize, seconds: f64, flops_per_image: f64| {
         let gflops = batch as f64 * flops_per_image / seconds / 1e9;
@@ -76,6 +77,7 @@ pub fn run(device_name: &str, options: &BenchOptions) -> Result<BenchReport> {
             gflops,
             ratio: gflops / matmul_gflops,
             target: None,
+            vs_full_forward: None,
         });
     };
 

@@ -63,6 +63,10 @@ pub struct BenchRow {
     pub ratio: f64,
     /// The ratio the case should reach (issue 3), if any.
     pub target: Option<f64>,
+    /// For work that replaces full forward passes (the metrics engine): its forward passes per
+    /// second / the bare full forward's at the same batch size, measured in the same run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vs_full_forward: Option<f64>,
 }
 
 /// The result of [`run`].
@@ -74,7 +78,7 @@ pub struct BenchReport {
     pub load_average: Option<f64>,
     /// Options of the run.
     pub options: BenchOptions,
-    /// The matmul first, then the network cases.
+    /// The matmul first, then the network cases (`sal bench` adds the metrics engine's).
     pub rows: Vec<BenchRow>,
 }
 
@@ -105,9 +109,13 @@ impl BenchReport {
             };
             let target = r.target.map_or("-".to_owned(), |t| format!(">={t:.2}"));
             s.push_str(&format!(
-                "{:<34} {:>5} {:>10} {:>9.1} {:>7.2} {:>7}\n",
+                "{:<34} {:>5} {:>10} {:>9.1} {:>7.2} {:>7}",
                 r.name, batch, ips, r.gflops, r.ratio, target
             ));
+            if let Some(v) = r.vs_full_forward {
+                s.push_str(&format!("  {v:.2}x the full forward"));
+            }
+            s.push('\n');
         }
         let load = self
             .load_average
@@ -227,6 +235,7 @@ pub fn run(options: &BenchOptions) -> Result<BenchReport> {
         gflops: matmul_gflops,
         ratio: 1.0,
         target: None,
+        vs_full_forward: None,
     }];
     let mut row = |name: &str, batch: usize, seconds: f64, flops_per_image: f64, target: f64| {
         let gflops = batch as f64 * flops_per_image / seconds / 1e9;
@@ -238,6 +247,7 @@ pub fn run(options: &BenchOptions) -> Result<BenchReport> {
             gflops,
             ratio: gflops / matmul_gflops,
             target: Some(target),
+            vs_full_forward: None,
         });
     };
 

@@ -126,6 +126,14 @@ impl Conv3x3 {
         self.cout
     }
 
+    /// The forward weight matrix the kernels multiply im2col rows by.
+    ///
+    /// # Shapes
+    /// `[9 cin, cout]`, row (ky * 3 + kx) * cin + ci.
+    pub(crate) fn forward_matrix(&self) -> &[f32] {
+        &self.forward
+    }
+
     /// The weights back in OIHW layout (scale included).
     ///
     /// # Shapes

@@ -27,35 +27,51 @@ pub fn im2col_rows(
     for (r, dst) in col.chunks_exact_mut(k).take(rows).enumerate() {
         let g = first_row + r;
         let (img, p) = (g / plane, g % plane);
-        let (y, x) = (p / side, p % side);
-        let base = img * plane;
-        for ky in 0..3 {
-            let row_dst = &mut dst[ky * 3 * c..(ky + 1) * 3 * c];
-            let yy = y + ky;
-            if yy == 0 || yy > side {
-                row_dst.fill(0.0);
-                continue;
-            }
-            let src_row = base + (yy - 1) * side;
-            if x >= 1 && x + 1 < side {
-                // The three neighbours are adjacent in NHWC: one copy of 3c values.
-                let start = (src_row + x - 1) * c;
-                row_dst.copy_from_slice(&input[start..start + 3 * c]);
-            } else {
-                for kx in 0..3 {
-                    let d = &mut row_dst[kx * c..(kx + 1) * c];
-                    let xx = x + kx;
-                    if xx == 0 || xx > side {
-                        d.fill(0.0);
-                    } else {
-                        let start = (src_row + xx - 1) * c;
-                        d.copy_from_slice(&input[start..start + c]);
-                    }
+        let image = &input[img * plane * c..(img + 1) * plane * c];
+        im2col_position(image, side, c, p / side, p % side, dst);
+    }
+    col[rows * k..].fill(0.0);
+}
+
+/// Writes the column-matrix row of output position `(y, x)` of one image: its 3x3
+/// neighbourhood in (ky, kx, channel) order, zeros outside the image.
+///
+/// # Shapes
+/// `image`: `[side, side, c]` NHWC; `dst`: `[9 c]`.
+#[inline]
+pub(crate) fn im2col_position(
+    image: &[f32],
+    side: usize,
+    c: usize,
+    y: usize,
+    x: usize,
+    dst: &mut [f32],
+) {
+    for ky in 0..3 {
+        let row_dst = &mut dst[ky * 3 * c..(ky + 1) * 3 * c];
+        let yy = y + ky;
+        if yy == 0 || yy > side {
+            row_dst.fill(0.0);
+            continue;
+        }
+        let src_row = (yy - 1) * side;
+        if x >= 1 && x + 1 < side {
+            // The three neighbours are adjacent in NHWC: one copy of 3c values.
+            let start = (src_row + x - 1) * c;
+            row_dst.copy_from_slice(&image[start..start + 3 * c]);
+        } else {
+            for kx in 0..3 {
+                let d = &mut row_dst[kx * c..(kx + 1) * c];
+                let xx = x + kx;
+                if xx == 0 || xx > side {
+                    d.fill(0.0);
+                } else {
+                    let start = (src_row + xx - 1) * c;
+                    d.copy_from_slice(&image[start..start + c]);
                 }
             }
         }
     }
-    col[rows * k..].fill(0.0);
 }
 
 #[cfg(test)]

@@ -15,6 +15,8 @@
 //! - [`FastNet::record`] and [`FastNet::backward`] with a [`BackwardRule`]: layer-level access
 //!   for attribution methods (DeepSHAP, deep Taylor), plus the kernels themselves:
 //!   [`Conv3x3`] (forward, backward to the input, any weights), [`Linear`], [`max_pool2x2`].
+//! - [`IncrementalNet`]: the logits of passes that each change one pixel of an earlier pass,
+//!   recomputing only the positions that pixel reaches (the metrics engine's forward).
 //! - [`FastBackend`]: training steps ([`TrainBackend`](crate::TrainBackend)).
 //! - [`bench`](mod@bench): `sal bench`, throughput as a ratio to a large matmul in the same process.
 //!
@@ -27,6 +29,9 @@ pub mod bench;
 mod conv;
 mod grad;
 mod im2col;
+mod incremental;
+mod incremental_conv;
+mod incremental_layout;
 mod linear;
 mod matmul;
 mod net;
@@ -37,6 +42,7 @@ pub use alloc::tune_allocator;
 pub use backend::FastBackend;
 pub use conv::{conv3x3_weight_gradient, Conv3x3, TILE_ROWS};
 pub use im2col::im2col_rows;
+pub use incremental::{EditChain, IncrementalNet, DEFAULT_SLOTS};
 pub use linear::{nchw_feature_index, nchw_to_nhwc_features, nhwc_to_nchw_features, Linear};
 pub use matmul::{matmul, Layout};
 pub use net::{FastNet, DEFAULT_CHUNK};

@@ -16,7 +16,7 @@ use crate::candle_net::{device_from_name, CandleBackend};
 use crate::error::{ModelError, Result};
 use crate::inference::Normalizer;
 use crate::train::checkpoint::{self, RunIdentity, CHECKPOINT_FILE};
-use crate::train::evaluate::accuracy;
+use crate::train::evaluate::{evaluate, HIGH_CONFIDENCE};
 use crate::train::fit::{augmentation, fit, FitOptions, FitState, Labelled, TrainData};
 
 /// How [`run_with`] reports and when it stops.
@@ -48,6 +48,8 @@ pub struct TrainOutputs {
     pub val_accuracy: f64,
     /// Test accuracy of the kept model.
     pub test_accuracy: f64,
+    /// Share of test images predicted with softmax probability >= 0.99 by the kept model.
+    pub test_confident_share: f64,
     /// Epochs taken from a checkpoint instead of being run by this call.
     pub resumed_epochs: usize,
     /// Wall time of this call (logged; never written into an artifact).
@@ -154,13 +156,14 @@ pub fn run_with(
     let state = fit(backend.as_mut(), tc, &data, state, &mut fit_options)?;
 
     let best = &state.log[state.best_epoch - 1];
-    let test_accuracy = accuracy(
+    let test = evaluate(
         backend.as_mut(),
         &state.best,
         &data.normalizer,
         &dataset.test.images,
         &dataset.test.labels,
     )?;
+    let test_accuracy = test.accuracy;
     let aug = augmentation(tc);
     let meta = |kind: Kind| {
         Meta::new(kind, Stage::Train.name(), section.clone())
@@ -172,6 +175,8 @@ pub fn run_with(
             .with_extra("train_accuracy", json!(best.train_accuracy))
             .with_extra("val_accuracy", json!(best.val_accuracy))
             .with_extra("test_accuracy", json!(test_accuracy))
+            .with_extra("test_confident_share", json!(test.confident_share))
+            .with_extra("confident_threshold", json!(HIGH_CONFIDENCE))
             .with_extra("augmentation", json!(aug))
     };
     let model_path = out_dir.join(Kind::Model.file_name());
@@ -183,12 +188,13 @@ pub fn run_with(
     }
     let seconds = started.elapsed().as_secs_f64();
     tracing::info!(
-        "kept epoch {} of {}: train {:.2}%, validation {:.2}%, test {:.2}% ({seconds:.0} s)",
+        "kept epoch {} of {}: train {:.2}%, validation {:.2}%, test {:.2}%, {:.1}% of test images at confidence >= {HIGH_CONFIDENCE} ({seconds:.0} s)",
         state.best_epoch,
         state.epochs_done(),
         100.0 * best.train_accuracy,
         100.0 * best.val_accuracy,
-        100.0 * test_accuracy
+        100.0 * test_accuracy,
+        100.0 * test.confident_share
     );
     Ok(TrainOutputs {
         model: model_path,
@@ -199,6 +205,7 @@ pub fn run_with(
         train_accuracy: best.train_accuracy,
         val_accuracy: best.val_accuracy,
         test_accuracy,
+        test_confident_share: test.confident_share,
         resumed_epochs,
         seconds,
     })

@@ -1,6 +1,6 @@
 //! `mean`: the training split's channel mean, which is 0 in every channel after normalisation.
 
-use super::{Fill, FillInfo, ImageRef, Prepared};
+use super::{Draw, Fill, FillInfo, ImageRef, Prepared};
 use crate::error::Result;
 use crate::layout::IMAGE_VALUES;
 
@@ -24,7 +24,7 @@ impl Fill for MeanFill {
         false
     }
 
-    fn prepare(&self, image: &ImageRef<'_>) -> Result<Prepared> {
+    fn prepare_draw(&self, image: &ImageRef<'_>, _draw: Draw) -> Result<Prepared> {
         image.check()?;
         Ok(Prepared {
             replacement: vec![0.0; IMAGE_VALUES],

@@ -51,6 +51,66 @@ pub struct FillSetup {
     pub seed: u64,
     /// The model's input normalisation.
     pub normalisation: Normalisation,
+    /// Whether random fills draw one replacement per image shared by every curve (paired) or
+    /// a fresh one per curve and per method's faithfulness pixels (independent).
+    pub draws: Draws,
+}
+
+/// How a random fill's replacement images are drawn (`[metrics] uniform_draws`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Draws {
+    /// One replacement per test image, shared by every method, order, random ordering and
+    /// faithfulness pixel: the methods are compared on the same colours.
+    #[default]
+    Paired,
+    /// A fresh, seeded replacement per (method, order) curve, per random ordering and per
+    /// method's faithfulness pixels: the colour noise of the paper's random RGB fill.
+    Independent,
+}
+
+impl Draws {
+    /// From the config's name (`paired`, `independent`).
+    pub fn from_name(name: &str) -> Result<Self> {
+        match name {
+            "paired" => Ok(Draws::Paired),
+            "independent" => Ok(Draws::Independent),
+            other => Err(PerturbationError::UnknownDraws {
+                name: other.to_owned(),
+            }),
+        }
+    }
+}
+
+/// Which curve or block of single-pixel perturbations a replacement is drawn for.
+///
+/// Fills that draw independently ([`Fill::independent`]) give each of these its own
+/// replacement; the others ignore it. `slot` numbers are positions in the run's lists: the
+/// (method, order) curve `m * 2 + o`, the random ordering `r`, the method `m`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Draw {
+    /// The one replacement of a paired fill.
+    Shared,
+    /// The steps of (method, order) curve `slot`.
+    Curve(u32),
+    /// The steps of random ordering `slot`.
+    Random(u32),
+    /// The faithfulness pixels of method `slot`.
+    Faithfulness(u32),
+}
+
+impl Draw {
+    /// The random stream of this draw for test image `index`: the index itself for
+    /// [`Draw::Shared`] (so paired draws are unchanged), else the index with the kind in bits
+    /// 32..40 and the slot in bits 40..64.
+    pub fn stream(self, index: u32) -> u64 {
+        let (kind, slot) = match self {
+            Draw::Shared => return u64::from(index),
+            Draw::Curve(s) => (1u64, s),
+            Draw::Random(s) => (2, s),
+            Draw::Faithfulness(s) => (3, s),
+        };
+        u64::from(index) | (kind << 32) | (u64::from(slot) << 40)
+    }
 }
 
 /// A perturbation value: the replacement image of each test image.
@@ -61,9 +121,21 @@ pub trait Fill: Send + Sync + std::fmt::Debug {
     /// Whether [`Prepared::stored`] is `Some` (the artifact then holds `fill_image.<name>`).
     fn stores_image(&self) -> bool;
 
-    /// The replacement for one image. Must depend only on the image (its pixels and test-set
-    /// index) and the setup, never on the order in which images are processed.
-    fn prepare(&self, image: &ImageRef<'_>) -> Result<Prepared>;
+    /// Whether every [`Draw`] of an image gets its own replacement (else all share one).
+    fn independent(&self) -> bool {
+        false
+    }
+
+    /// The replacement for one image (the [`Draw::Shared`] one). Must depend only on the image
+    /// (its pixels and test-set index) and the setup, never on the order in which images are
+    /// processed.
+    fn prepare(&self, image: &ImageRef<'_>) -> Result<Prepared> {
+        self.prepare_draw(image, Draw::Shared)
+    }
+
+    /// The replacement for one image and draw; fills that are not [`Fill::independent`] give
+    /// the same one for every draw.
+    fn prepare_draw(&self, image: &ImageRef<'_>, draw: Draw) -> Result<Prepared>;
 }
 
 /// What the registry knows about a fill.
@@ -117,6 +189,7 @@ mod tests {
         let setup = FillSetup {
             seed: 0,
             normalisation: Normalisation::from_fn(|_, v| f32::from(v)),
+            draws: Draws::Paired,
         };
         assert!(build_all(&["mean".to_owned(), "road".to_owned()], &setup).is_err());
         let fills = build_all(&["uniform".to_owned(), "mean".to_owned()], &setup).unwrap();

@@ -1,5 +1,6 @@
 //! What the stage reads: `saliency.safetensors` (images, labels, confidence, method names) and
-//! `metrics.safetensors` (curves, faithfulness, random baseline), reduced to per-image scores.
+//! `metrics.safetensors` (drop curves, faithfulness, random baseline, saturation counts), reduced
+//! to per-image scores.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -51,6 +52,9 @@ pub struct StageInputs {
     random_per_image: BTreeMap<String, Vec<f64>>,
     /// Per-ordering AOPC (averaged over images) at each of `steps`, per fill, [R, steps].
     random_per_ordering: BTreeMap<String, (usize, Vec<f64>)>,
+    /// The metrics file's saturation totals (`saturation` metadata: `{column: total}`), empty
+    /// when it has none.
+    pub saturation: BTreeMap<String, u64>,
 }
 
 impl StageInputs {
@@ -114,7 +118,7 @@ impl StageInputs {
                 ),
             });
         }
-        let prefix = mn::random_mean_curve("");
+        let prefix = mn::random_mean_drop("");
         let found = metrics
             .names()
             .filter_map(|name| name.strip_prefix(prefix.as_str()))
@@ -126,13 +130,13 @@ impl StageInputs {
                 path: metrics_path.clone(),
                 message: format!(
                     "no fills (no tensor named `{}`)",
-                    mn::random_mean_curve("<fill>")
+                    mn::random_mean_drop("<fill>")
                 ),
             });
         }
 
         // L of the curves, from the first one; every other must match.
-        let first = mn::curve(&methods[0], Order::Morf.name(), &fills[0]);
+        let first = mn::drop(&methods[0], Order::Morf.name(), &fills[0]);
         let width = metrics.shape(&first)?.get(1).copied().unwrap_or(0);
         if width < 2 {
             return Err(StatsError::BadInput {
@@ -164,8 +168,8 @@ impl StageInputs {
         for method in &methods {
             for fill in &fills {
                 for order in Order::ALL {
-                    let name = mn::curve(method, order.name(), fill);
-                    let curves = metrics.read_finite::<f32>(&name, &[n, width])?;
+                    let name = mn::drop(method, order.name(), fill);
+                    let curves = metrics.read_finite::<f64>(&name, &[n, width])?;
                     aopc.insert(
                         (method.clone(), order, fill.clone()),
                         aopc_at(&curves, width, steps),
@@ -189,19 +193,26 @@ impl StageInputs {
         let mut random_per_image = BTreeMap::new();
         let mut random_per_ordering = BTreeMap::new();
         for fill in &fills {
-            let curves = metrics.read_finite::<f32>(&mn::random_mean_curve(fill), &[n, width])?;
+            let curves = metrics.read_finite::<f64>(&mn::random_mean_drop(fill), &[n, width])?;
             random_per_image.insert(fill.clone(), aopc_at(&curves, width, steps));
             let name = mn::random_aopc(fill);
-            let (shape, per_ordering) = metrics.read_dims::<f32>(&name, &[None, Some(width)])?;
+            let (shape, per_ordering) = metrics.read_dims::<f64>(&name, &[None, Some(width)])?;
             metrics.check_finite(&name, &per_ordering)?;
             let columns = per_ordering
                 .chunks_exact(width)
-                .flat_map(|row| steps.iter().map(move |&l| f64::from(row[l])))
+                .flat_map(|row| steps.iter().map(move |&l| row[l]))
                 .collect();
             random_per_ordering.insert(fill.clone(), (shape[0], columns));
         }
 
+        let saturation = metrics
+            .meta()
+            .extra
+            .get("saturation")
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default();
         Ok(StageInputs {
+            saturation,
             saliency_key: input_key(&saliency_path)?,
             metrics_key: input_key(&metrics_path)?,
             saliency_path,
@@ -301,20 +312,20 @@ impl StageInputs {
     }
 }
 
-/// AOPC_L of each curve at each L of `steps`: `1 / (L + 1) * sum_{k=1..L} (c[0] - c[k])`.
+/// AOPC_L of each drop curve at each L of `steps`: `1 / (L + 1) * sum_{k=1..L} d[k]`, with
+/// `d[k] = f(x^(0)) - f(x^(k))`.
 ///
 /// # Shapes
-/// `curves`: [N, width] (width = L_max + 1); `steps`: [S] ascending, each `<= L_max`;
+/// `drops`: [N, width] (width = L_max + 1); `steps`: [S] ascending, each `<= L_max`;
 /// returns [N, S].
-pub fn aopc_at(curves: &[f32], width: usize, steps: &[usize]) -> Vec<f64> {
-    let mut out = Vec::with_capacity(curves.len() / width * steps.len());
-    for curve in curves.chunks_exact(width) {
-        let c0 = f64::from(curve[0]);
+pub fn aopc_at(drops: &[f64], width: usize, steps: &[usize]) -> Vec<f64> {
+    let mut out = Vec::with_capacity(drops.len() / width * steps.len());
+    for curve in drops.chunks_exact(width) {
         let mut sum = 0.0;
         let mut next = 0;
-        for (k, &ck) in curve.iter().enumerate() {
+        for (k, &dk) in curve.iter().enumerate() {
             if k > 0 {
-                sum += c0 - f64::from(ck);
+                sum += dk;
             }
             while next < steps.len() && steps[next] == k {
                 out.push(sum / (k + 1) as f64);
@@ -363,9 +374,10 @@ mod tests {
 
     #[test]
     fn aopc_of_a_known_curve() {
-        // c = (1, 0.5, 0.25, 0.25): AOPC_1 = 0.5 / 2, AOPC_3 = (0.5 + 0.75 + 0.75) / 4.
+        // f = (1, 0.5, 0.25, 0.25): drops (0, 0.5, 0.75, 0.75): AOPC_1 = 0.5 / 2,
+        // AOPC_3 = (0.5 + 0.75 + 0.75) / 4.
         let curves = [
-            1.0f32, 0.5, 0.25, 0.25, /* a flat curve */ 0.7, 0.7, 0.7, 0.7,
+            0.0, 0.5, 0.75, 0.75, /* a flat curve */ 0.0, 0.0, 0.0, 0.0,
         ];
         let a = aopc_at(&curves, 4, &[1, 3]);
         assert_eq!(a, [0.25, 0.5, 0.0, 0.0]);

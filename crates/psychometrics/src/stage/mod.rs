@@ -201,6 +201,7 @@ pub fn run_with(
         mean_ci: section.mean_ci,
         confidence_threshold: section.confidence_threshold,
         faithfulness_nan,
+        saturation: inputs.saturation.clone(),
         reliability,
         consistency,
         global,

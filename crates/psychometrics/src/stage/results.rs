@@ -42,6 +42,10 @@ pub struct StatsResults {
     pub confidence_threshold: f64,
     /// Images whose faithfulness is undefined (NaN), per method and fill.
     pub faithfulness_nan: Vec<NanCount>,
+    /// What f32 probabilities would have lost against the f64 complement the metrics use:
+    /// the metrics file's `saturation` totals, `{"<f32|f64>.<what>": count}` (see
+    /// `sal_metrics::saturation`; empty for metrics files without them).
+    pub saturation: std::collections::BTreeMap<String, u64>,
     /// Table 1 (inter-rater reliability, alpha) and the inter-method correlations, per metric
     /// variant and method subset.
     pub reliability: Vec<Reliability>,

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 pub use sal_artifact::Order;
 use sal_artifact::{names::metrics as names, Artifact, Kind};
 
-use crate::aopc::{mean_aopc, random_band, Band, Z95};
+use crate::aopc::{mean_aopc, normal_quantile, random_band, Band};
 use crate::error::{ReportError, Result};
 use crate::load::saliency::{configured_list, order_by_preference};
 
@@ -22,9 +22,12 @@ pub struct Metrics {
     pub fills: Vec<String>,
     /// Methods (as in the saliency artifact).
     pub methods: Vec<String>,
-    /// Mean AOPC_L over images with its 95% normal interval, per (method, order, fill).
+    /// Mean AOPC_L over images with its normal interval at `interval_level`, per (method,
+    /// order, fill).
     pub aopc: BTreeMap<(String, Order, String), Band>,
-    /// Mean AOPC_L of the random baseline (`curve.random_mean.<fill>`), with its normal interval.
+    /// The level of the intervals of `aopc` and `random_mean` (the stats stage's `mean_ci`).
+    pub interval_level: f64,
+    /// Mean AOPC_L of the random baseline (`drop.random_mean.<fill>`), with its normal interval.
     pub random_mean: BTreeMap<String, Band>,
     /// The random baseline's 2.5/97.5 percentiles over orderings (`aopc.random.<fill>`).
     pub random_orderings: BTreeMap<String, Band>,
@@ -32,19 +35,27 @@ pub struct Metrics {
     pub orderings: BTreeMap<String, usize>,
     /// Per-image faithfulness F per (method, fill); NaN where the correlation is undefined.
     pub faithfulness: BTreeMap<(String, String), Vec<f32>>,
+    /// `[metrics] uniform_draws` as recorded (`paired` / `independent`), if recorded.
+    pub uniform_draws: Option<String>,
+    /// The saturation totals (metadata `saturation`, `{"<f32|f64>.<what>": count}`); empty
+    /// for files without them.
+    pub saturation: BTreeMap<String, u64>,
 }
 
 impl Metrics {
     /// Reads `metrics.safetensors` for `methods`, checking that its images are `image_index`
     /// (those of the saliency artifact, in the same order). Fills are every
-    /// `curve.random_mean.<fill>`, ordered as the artifact metadata lists them (`fills`), else
-    /// as in `preferred_fills`, then alphabetically.
+    /// `drop.random_mean.<fill>`, ordered as the artifact metadata lists them (`fills`), else
+    /// as in `preferred_fills`, then alphabetically. Intervals of means are normal intervals
+    /// `mean +- z SE` with z the normal quantile of `interval_level`.
     pub fn load(
         path: &Path,
         methods: &[String],
         image_index: &[u32],
         preferred_fills: &[String],
+        interval_level: f64,
     ) -> Result<Self> {
+        let z = normal_quantile(interval_level);
         let artifact = Artifact::open(path, Kind::Metrics)?;
         let recorded = configured_list(artifact.meta(), "fills");
         let preferred_fills = if recorded.is_empty() {
@@ -65,7 +76,7 @@ impl Metrics {
                 ),
             });
         }
-        let prefix = names::random_mean_curve("");
+        let prefix = names::random_mean_drop("");
         let found: Vec<String> = artifact
             .names()
             .filter_map(|name| name.strip_prefix(&prefix))
@@ -81,7 +92,7 @@ impl Metrics {
             });
         }
         let (shape, _) =
-            artifact.read_dims::<f32>(&names::random_mean_curve(&fills[0]), &[Some(n), None])?;
+            artifact.read_dims::<f64>(&names::random_mean_drop(&fills[0]), &[Some(n), None])?;
         let width = shape[1];
         if width < 2 {
             return Err(ReportError::Inconsistent {
@@ -91,12 +102,26 @@ impl Metrics {
                 ),
             });
         }
+        let meta = artifact.meta();
+        let uniform_draws = meta
+            .config
+            .get("uniform_draws")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned);
+        let saturation = meta
+            .extra
+            .get("saturation")
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default();
         let mut metrics = Metrics {
+            uniform_draws,
+            saturation,
             path: path.to_owned(),
             steps: width - 1,
             fills: fills.clone(),
             methods: methods.to_vec(),
             aopc: BTreeMap::new(),
+            interval_level,
             random_mean: BTreeMap::new(),
             random_orderings: BTreeMap::new(),
             orderings: BTreeMap::new(),
@@ -105,11 +130,11 @@ impl Metrics {
         for fill in &fills {
             for method in methods {
                 for order in Order::ALL {
-                    let name = names::curve(method, order.name(), fill);
-                    let curves = artifact.read_finite::<f32>(&name, &[n, width])?;
+                    let name = names::drop(method, order.name(), fill);
+                    let curves = artifact.read_finite::<f64>(&name, &[n, width])?;
                     metrics.aopc.insert(
                         (method.clone(), order, fill.clone()),
-                        mean_aopc(&curves, n, width, Z95),
+                        mean_aopc(&curves, n, width, z),
                     );
                 }
                 let name = names::faithfulness(method, fill);
@@ -119,12 +144,12 @@ impl Metrics {
                 );
             }
             let curves =
-                artifact.read_finite::<f32>(&names::random_mean_curve(fill), &[n, width])?;
+                artifact.read_finite::<f64>(&names::random_mean_drop(fill), &[n, width])?;
             metrics
                 .random_mean
-                .insert(fill.clone(), mean_aopc(&curves, n, width, Z95));
+                .insert(fill.clone(), mean_aopc(&curves, n, width, z));
             let (shape, per_ordering) =
-                artifact.read_dims::<f32>(&names::random_aopc(fill), &[None, Some(width)])?;
+                artifact.read_dims::<f64>(&names::random_aopc(fill), &[None, Some(width)])?;
             artifact.check_finite(&names::random_aopc(fill), &per_ordering)?;
             if shape[0] == 0 {
                 return Err(ReportError::Inconsistent {

@@ -25,6 +25,9 @@ pub struct Saliency {
     pub confidence: Vec<f32>,
     /// Method names, in the order of `preferred` first, then alphabetical.
     pub methods: Vec<String>,
+    /// Each method's recorded settings (metadata `methods_detail`), e.g. the edge baseline's
+    /// grey image and border; empty when not recorded.
+    pub methods_detail: BTreeMap<String, serde_json::Value>,
     maps: BTreeMap<String, Vec<f32>>,
 }
 
@@ -64,8 +67,16 @@ impl Saliency {
                 artifact.read_finite::<f32>(&names::map(method), &[n, 32, 32])?,
             );
         }
+        let methods_detail = artifact
+            .meta()
+            .extra
+            .get("methods_detail")
+            .and_then(|v| v.as_object())
+            .map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
         Ok(Saliency {
             path: path.to_owned(),
+            methods_detail,
             image_index,
             label,
             predicted,

@@ -53,6 +53,14 @@ impl TrainInfo {
     pub fn test_accuracy(&self) -> Option<f64> {
         self.facts.get("test_accuracy").and_then(Value::as_f64)
     }
+
+    /// The recorded share of all test images predicted with confidence >= 0.99
+    /// (`test_confident_share`, a fraction in 0..1), if the model records it.
+    pub fn test_confident_share(&self) -> Option<f64> {
+        self.facts
+            .get("test_confident_share")
+            .and_then(Value::as_f64)
+    }
 }
 
 impl TrainingLog {

@@ -53,6 +53,11 @@ pub enum Block {
     Figure { name: String, caption: String },
     /// Preformatted text (JSON).
     Code(String),
+    /// The start of a folded part with this summary line (HTML `<details>`; a level-2
+    /// heading in Markdown), up to the next [`Block::FoldEnd`].
+    FoldStart(String),
+    /// The end of a folded part.
+    FoldEnd,
 }
 
 /// The whole report.
@@ -101,6 +106,13 @@ impl Document {
     /// Appends preformatted text.
     pub fn code(&mut self, text: impl Into<String>) {
         self.blocks.push(Block::Code(text.into()));
+    }
+
+    /// Appends the blocks `body` writes, folded under `summary` (collapsed in HTML).
+    pub fn folded(&mut self, summary: impl Into<String>, body: impl FnOnce(&mut Document)) {
+        self.blocks.push(Block::FoldStart(summary.into()));
+        body(self);
+        self.blocks.push(Block::FoldEnd);
     }
 }
 

@@ -70,6 +70,11 @@ pub fn to_html(doc: &Document, svgs: &BTreeMap<String, String>) -> String {
                 ));
             }
             Block::Code(text) => out.push_str(&format!("<pre>{}</pre>\n", escape(text))),
+            Block::FoldStart(summary) => out.push_str(&format!(
+                "<details>\n<summary>{}</summary>\n",
+                escape(summary)
+            )),
+            Block::FoldEnd => out.push_str("</details>\n"),
         }
     }
     out.push_str("</body>\n</html>\n");
@@ -111,9 +116,16 @@ mod tests {
             blocks: vec![],
         };
         doc.paragraph("x & y");
+        doc.folded("more <here>", |d| d.paragraph("inside"));
         doc.figure("f", "cap");
         let svgs = BTreeMap::from([("f".to_owned(), "<svg/>".to_owned())]);
         let html = to_html(&doc, &svgs);
+        assert!(
+            html.contains(
+                "<details>\n<summary>more &lt;here&gt;</summary>\n<p>inside</p>\n</details>"
+            ),
+            "{html}"
+        );
         assert!(
             html.contains("<h1>a &lt; b</h1>") && html.contains("<p>x &amp; y</p>"),
             "{html}"

@@ -36,6 +36,12 @@ pub fn to_markdown(doc: &Document) -> String {
                 out.push_str(&format!("![{name}]({FIGURES_DIR}/{name}.png)\n\n"));
                 out.push_str(&format!("*{caption}* ([SVG]({FIGURES_DIR}/{name}.svg))\n"));
             }
+            Block::FoldStart(summary) => {
+                out.push_str("## ");
+                out.push_str(summary);
+                out.push('\n');
+            }
+            Block::FoldEnd => {}
             Block::Code(text) => {
                 out.push_str("```json\n");
                 out.push_str(text);

@@ -1,5 +1,6 @@
-//! What produced the report: inputs' cache keys and wall times, data checksums, the model,
-//! the machine, the config.
+//! The opening (what this run is, its model and the choices that move its numbers) and, at the
+//! end, what produced the report: inputs' cache keys and wall times, data checksums, the model's
+//! metadata, the machine, the config.
 
 use sal_artifact::meta::canonical_json;
 use sal_config::Stage;
@@ -7,8 +8,8 @@ use sal_config::Stage;
 use super::Context;
 use crate::render::{num, Document, Table};
 
-/// The opening paragraph and the provenance section.
-pub fn write(doc: &mut Document, cx: &Context<'_>) {
+/// The opening paragraph and the facts of this run that decide how it compares with the paper.
+pub fn intro(doc: &mut Document, cx: &Context<'_>) {
     let m = cx.metrics;
     let random: Vec<String> = m
         .fills
@@ -26,6 +27,64 @@ pub fn write(doc: &mut Document, cx: &Context<'_>) {
         random.join(", ")
     ));
 
+    let mut facts = Vec::new();
+    match cx.train.test_accuracy() {
+        Some(acc) => facts.push(format!(
+            "Model: {}% test accuracy (paper: {}%){}.",
+            num(acc * 100.0, 2),
+            num(cx.paper.claims.test_accuracy.data.value * 100.0, 0),
+            cx.train
+                .test_confident_share()
+                .map(|s| format!(
+                    "; {}% of all test images classified with confidence >= 0.99 (paper: {}%)",
+                    num(s * 100.0, 1),
+                    num(cx.paper.claims.high_confidence_share.data.value * 100.0, 0)
+                ))
+                .unwrap_or_default()
+        )),
+        None => facts.push("Model test accuracy: not recorded in model.safetensors.".to_owned()),
+    }
+    if let Some(aug) = cx.train.facts.get("augmentation") {
+        facts.push(format!(
+            "Training augmentation: {} (the paper names none).",
+            canonical_json(aug)
+        ));
+    }
+    if let Some(edge) = cx.saliency.methods_detail.get("edge") {
+        let field = |k: &str| {
+            edge.get(k)
+                .and_then(|v| v.as_str())
+                .unwrap_or("not recorded")
+        };
+        facts.push(format!(
+            "Edge baseline: Sobel magnitude of the grey image {}, border {}.",
+            field("grey"),
+            field("border")
+        ));
+    }
+    facts.push(format!(
+        "Random RGB fill: {} draws ({}).",
+        cx.metrics.uniform_draws.as_deref().unwrap_or("paired"),
+        match cx.metrics.uniform_draws.as_deref() {
+            Some("independent") =>
+                "a fresh random image per curve and per method's faithfulness pixels",
+            _ => "one random image per test image, shared by every method, order and pixel",
+        }
+    ));
+    facts.push(if cx.metrics.saturation.is_empty() {
+        "Probabilities: no saturation counts recorded (metrics from an older schema or another program).".to_owned()
+    } else {
+        "Probabilities: drops f(x) - f(x') are computed in f64 from the other classes' probability 1 - f, so they keep their information at any confidence (see the saturation table below).".to_owned()
+    });
+    doc.list(facts);
+}
+
+/// The provenance, folded: input stages, machine, model metadata, checksums, configuration.
+pub fn provenance(doc: &mut Document, cx: &Context<'_>) {
+    doc.folded("What produced this report", |doc| provenance_body(doc, cx));
+}
+
+fn provenance_body(doc: &mut Document, cx: &Context<'_>) {
     doc.heading(2, "What produced this report");
     let mut table = Table::new(["Stage", "Cache key", "Wall time"]);
     for record in cx.records {
@@ -48,14 +107,6 @@ pub fn write(doc: &mut Document, cx: &Context<'_>) {
         format!("Machine: {threads} hardware threads available to this process."),
         format!("Figures: {}.", cx.text.describe()),
     ];
-    match cx.train.test_accuracy() {
-        Some(acc) => facts.push(format!(
-            "Model test accuracy: {}% (paper: {}%).",
-            num(acc * 100.0, 2),
-            num(cx.paper.claims.test_accuracy.data.value * 100.0, 0)
-        )),
-        None => facts.push("Model test accuracy: not recorded in model.safetensors.".to_owned()),
-    }
     for (name, value) in &cx.train.facts {
         facts.push(format!(
             "Model metadata `{name}`: {}",

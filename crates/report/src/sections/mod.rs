@@ -5,6 +5,7 @@ pub mod comparison;
 pub mod header;
 pub mod reliability;
 pub mod results;
+pub mod saturation;
 
 use sal_config::Config;
 
@@ -65,23 +66,29 @@ pub fn document(cx: &Context<'_>) -> Document {
         title: "Sanity checks for saliency metrics: this run beside the paper".to_owned(),
         blocks: Vec::new(),
     };
-    header::write(&mut doc, cx);
+    // The verdicts first (the claim scoreboard, Table 1 beside the paper's, the figures), as
+    // the paper's results section reads; the provenance last, folded.
+    header::intro(&mut doc, cx);
     comparison::write(&mut doc, cx);
+    reliability::table1_section(&mut doc, cx);
     results::figure1(&mut doc, cx);
     results::figure2a(&mut doc, cx);
     results::figure2b(&mut doc, cx);
     results::global_scores(&mut doc, cx);
     results::stats_global(&mut doc, cx);
-    reliability::table1_section(&mut doc, cx);
     reliability::inter_method_section(&mut doc, cx);
     reliability::table2_section(&mut doc, cx);
     breakdowns::write(&mut doc, cx);
+    saturation::write(&mut doc, cx);
     breakdowns::training_log(&mut doc, cx);
-    doc.heading(2, "Source of the paper's values");
-    doc.paragraph(format!(
-        "{} Transcribed from {}.",
-        cx.paper.source.citation, cx.paper.source.transcribed_from
-    ));
-    doc.list(cx.paper.source.notes.clone());
+    header::provenance(&mut doc, cx);
+    doc.folded("Source of the paper's values", |doc| {
+        doc.heading(2, "Source of the paper's values");
+        doc.paragraph(format!(
+            "{} Transcribed from {}.",
+            cx.paper.source.citation, cx.paper.source.transcribed_from
+        ));
+        doc.list(cx.paper.source.notes.clone());
+    });
     doc
 }

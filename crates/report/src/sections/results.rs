@@ -78,9 +78,11 @@ pub fn figure2a(doc: &mut Document, cx: &Context<'_>) {
     doc.figure(
         "figure2a",
         format!(
-            "AOPC of each method for L = 0 to {} perturbation steps minus the mean AOPC of random deletion (dashed line at 0; grey band: 2.5 to 97.5 percentiles of the per-ordering means over images, {}). Coloured bands: 95% intervals of each method's mean, mean +- 1.96 standard errors over the {} images (normal approximation, computed here from the per-image curves at every L). Rows: MoRF (higher is better), LeRF (lower is better); columns: fills ({}).",
+            "AOPC of each method for L = 0 to {} perturbation steps minus the mean AOPC of random deletion (dashed line at 0; grey band: 2.5 to 97.5 percentiles of the per-ordering means over images, {}). Coloured bands: {:.1}% intervals of each method's mean (the stats stage's `mean_ci`), mean +- {:.3} standard errors over the {} images (normal approximation at every L, quantile from statrs; the bootstrap intervals of the same means at the L of Table 1 are in the global scores below). Rows: MoRF (higher is better), LeRF (lower is better); columns: fills ({}).",
             m.steps,
             orderings.join(", "),
+            100.0 * m.interval_level,
+            crate::aopc::normal_quantile(m.interval_level),
             cx.saliency.len(),
             m.fills.iter().map(|f| cx.paper.fill_label(f)).collect::<Vec<_>>().join(", ")
         ),

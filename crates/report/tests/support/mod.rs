@@ -191,18 +191,23 @@ impl Synthetic {
 
         // metrics
         let width = self.steps + 1;
-        let p0: Vec<f32> = (0..n)
-            .map(|i| 0.6 + 0.4 * ((i * 7) % 10) as f32 / 10.0)
+        let p0: Vec<f64> = (0..n)
+            .map(|i| 0.6 + 0.4 * ((i * 7) % 10) as f64 / 10.0)
             .collect();
-        let curve = |rate: f32, rng: &mut ChaCha8Rng| -> Vec<f32> {
+        // Drop curves of f(x^(k)) = p0 exp(-r k): p0 (1 - exp(-r k)).
+        let curve = |rate: f32, rng: &mut ChaCha8Rng| -> Vec<f64> {
             let mut out = Vec::with_capacity(n * width);
             for &p in &p0 {
-                let r = rate * rng.random_range(0.8..1.2);
-                out.extend((0..width).map(|k| p * (-r * k as f32).exp()));
+                let r = f64::from(rate * rng.random_range(0.8..1.2));
+                out.extend((0..width).map(|k| p * (1.0 - (-r * k as f64).exp())));
             }
             out
         };
-        let mut w = ArtifactWriter::new(Meta::new(Kind::Metrics, "metrics", json!({})));
+        let meta = Meta::new(Kind::Metrics, "metrics", json!({})).with_extra(
+            "saturation",
+            json!({"f32.p0_one": 3, "f64.p0_one": 0, "f32.delta_zero.mean": 40, "f64.delta_zero.mean": 2}),
+        );
+        let mut w = ArtifactWriter::new(meta);
         w.add(metrics::IMAGE_INDEX, &[n], &image_index).unwrap();
         w.add(metrics::P0, &[n], &p0).unwrap();
         for fill in FILLS {
@@ -210,13 +215,13 @@ impl Synthetic {
             let boost = if fill == "uniform" { 1.3 } else { 1.0 };
             for (m, method) in METHODS.iter().enumerate() {
                 w.add(
-                    &metrics::curve(method, "morf", fill),
+                    &metrics::drop(method, "morf", fill),
                     &[n, width],
                     &curve(self.morf_rates[m] * boost, &mut rng),
                 )
                 .unwrap();
                 w.add(
-                    &metrics::curve(method, "lerf", fill),
+                    &metrics::drop(method, "lerf", fill),
                     &[n, width],
                     &curve(self.lerf_rates[m] * boost, &mut rng),
                 )
@@ -234,21 +239,18 @@ impl Synthetic {
                     .unwrap();
             }
             let random = curve(self.random_rate * boost, &mut rng);
-            w.add(&metrics::random_mean_curve(fill), &[n, width], &random)
+            w.add(&metrics::random_mean_drop(fill), &[n, width], &random)
                 .unwrap();
             let mut per_ordering = Vec::with_capacity(self.orderings * width);
             for _ in 0..self.orderings {
-                let r = self.random_rate * boost * rng.random_range(0.9..1.1);
-                let mean_p0 = p0.iter().sum::<f32>() / n as f32;
-                let c: Vec<f32> = (0..width)
-                    .map(|k| mean_p0 * (-r * k as f32).exp())
-                    .collect();
+                let r = f64::from(self.random_rate * boost * rng.random_range(0.9..1.1));
+                let mean_p0 = p0.iter().sum::<f64>() / n as f64;
                 let mut sum = 0.0;
-                for (k, &ck) in c.iter().enumerate() {
+                for k in 0..width {
                     if k > 0 {
-                        sum += c[0] - ck;
+                        sum += mean_p0 * (1.0 - (-r * k as f64).exp());
                     }
-                    per_ordering.push(sum / (k + 1) as f32);
+                    per_ordering.push(sum / (k + 1) as f64);
                 }
             }
             w.add(
