@@ -68,8 +68,8 @@ impl Outputs {
 pub fn run(config: &Config, inputs: &Inputs, out_dir: &Path, options: &Options) -> Result<Outputs> {
     let section = &config.metrics;
     section.validate().map_err(MetricsError::Config)?;
-    let (weights, _) = sal_model::Weights::load(&inputs.model_path())?;
     if section.backend.is_fast_on(&section.device) {
+        let (weights, _) = sal_model::Weights::load(&inputs.model_path())?;
         let mut net = FastNet::new(&weights)?;
         let incremental = section.incremental.then(|| net.clone());
         let model = Model::Host {
@@ -78,13 +78,17 @@ pub fn run(config: &Config, inputs: &Inputs, out_dir: &Path, options: &Options) 
         };
         run_model(config, inputs, out_dir, options, model)
     } else {
+        // The device first: one that is absent or not built in is an error naming it, before
+        // anything is read (never a fallback to the CPU).
+        let device = sal_model::candle_net::device_from_name(&section.device)?;
+        let (weights, _) = sal_model::Weights::load(&inputs.model_path())?;
+        let net = sal_model::candle_net::eval_net_on(&weights, &device)?;
         if section.incremental {
             tracing::info!(
                 "metrics: full passes on {} (the incremental forward is a fast-CPU-kernel path)",
                 section.device
             );
         }
-        let net = sal_model::candle_net::eval_net(&weights, &section.device)?;
         run_with_device_net(config, inputs, out_dir, options, &net)
     }
 }

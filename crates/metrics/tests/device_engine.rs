@@ -1,8 +1,8 @@
 //! The engine on a candle device against the engine on the fast CPU kernels, on the device of
 //! `SAL_TEST_DEVICE` (default: candle's CPU; `scripts/gpu-check.sh` runs it with `cuda:0`):
 //! identical orders, fill images and saturation counters; p0, q0, drop curves, random drop
-//! curves and Delta within 1e-5; faithfulness within 1e-4; with paired and independent uniform
-//! draws.
+//! curves and Delta within 1e-5; faithfulness within what the Deltas' differences allow; with
+//! paired and independent uniform draws.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -19,7 +19,8 @@ const VALUES: usize = 3072;
 const MEAN: [f32; 3] = [0.491, 0.482, 0.447];
 const STD: [f32; 3] = [0.247, 0.243, 0.262];
 
-/// The paper's widths, seeded, with a classifier scaled up for confident predictions.
+/// The paper's widths, seeded, with a classifier scaled up (x16) so that perturbations move
+/// f by a few 1e-3 within 12 steps.
 fn weights(seed: u64) -> Weights {
     let mut w = init_weights(&Architecture::default(), seed);
     let mut rng = ChaCha8Rng::seed_from_u64(seed + 1);
@@ -32,7 +33,7 @@ fn weights(seed: u64) -> Weights {
         }
     }
     for v in w.params.classifier.iter_mut() {
-        *v *= 4.0;
+        *v *= 16.0;
     }
     w
 }
@@ -154,8 +155,40 @@ fn compare(uniform_draws: &str) {
             let d = max_abs_diff(a, b);
             assert!(d < 1e-5, "image {}: {what} differ by {d}", e.index);
         }
-        let d = max_abs_diff(&f.faithfulness, &e.faithfulness);
-        assert!(d < 1e-4, "image {}: faithfulness differs by {d}", e.index);
+        // Faithfulness is a Pearson correlation with P tiny Deltas (single-pixel drops of
+        // about 1e-4 here), so last-bit differences of the Deltas move it by far more than
+        // they move the Deltas: it must stay within the bound those differences allow,
+        // |r' - r| <= 2 |Delta' - Delta| / |Delta - mean(Delta)| (Pearson is the cosine of the
+        // centred vectors), plus f32 rounding.
+        let mut block = 0;
+        for fill in 0..2 {
+            let blocks = if fill == 1 { d_count } else { 1 };
+            for m in 0..2 {
+                let b = block + if blocks == 1 { 0 } else { m };
+                let (x, y) = (
+                    &f.delta[b * 10..(b + 1) * 10],
+                    &e.delta[b * 10..(b + 1) * 10],
+                );
+                let mean = y.iter().sum::<f64>() / 10.0;
+                let spread = y.iter().map(|v| (v - mean).powi(2)).sum::<f64>().sqrt();
+                let moved = x
+                    .iter()
+                    .zip(y)
+                    .map(|(a, b)| (a - b).powi(2))
+                    .sum::<f64>()
+                    .sqrt();
+                let bound = 2.0 * moved / spread + 1e-6;
+                let k = m * 2 + fill;
+                let (r, r_expected) = (f.faithfulness[k], e.faithfulness[k]);
+                let d = f64::from((r - r_expected).abs());
+                assert!(
+                    d <= bound || (r.is_nan() && r_expected.is_nan()),
+                    "image {}, method {m}, fill {fill}: faithfulness {r} vs {r_expected} (bound {bound:e})",
+                    e.index
+                );
+            }
+            block += blocks;
+        }
         assert_eq!(f.saturation, e.saturation, "image {}: saturation", e.index);
         // The curves must actually move, or the comparison proves nothing.
         let spread = e.drops.iter().fold(0.0f64, |m, v| m.max(v.abs()));

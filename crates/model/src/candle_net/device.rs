@@ -46,7 +46,13 @@ pub fn device_from_name(name: &str) -> Result<Device> {
 /// The eval network of `weights` in f32 on the device called `device` (the candle path of the
 /// `attribute` and `metrics` stages).
 pub fn eval_net(weights: &Weights, device: &str) -> Result<CandleNet> {
-    CandleNet::from_weights(weights, &device_from_name(device)?, DType::F32)
+    eval_net_on(weights, &device_from_name(device)?)
+}
+
+/// The eval network of `weights` in f32 on `device` (from [`device_from_name`], for callers
+/// that check the device before reading the weights).
+pub fn eval_net_on(weights: &Weights, device: &Device) -> Result<CandleNet> {
+    CandleNet::from_weights(weights, device, DType::F32)
 }
 
 /// The environment variable naming the device the candle-path tests run on (default `cpu`),

@@ -18,7 +18,9 @@ pub mod perturbed;
 pub mod record;
 
 pub use backend::CandleBackend;
-pub use device::{device_from_name, eval_net, test_device, test_device_name, TEST_DEVICE_ENV};
+pub use device::{
+    device_from_name, eval_net, eval_net_on, test_device, test_device_name, TEST_DEVICE_ENV,
+};
 pub use maxpool::{max_pool_2x2, MaxPool2x2};
 pub use net::{BnBatchStats, BnTensors, CandleNet};
 pub use perturbed::{PerturbedImage, PerturbedRow, RankTables};
