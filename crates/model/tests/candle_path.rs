@@ -14,7 +14,7 @@ use sal_model::train::init_weights;
 use sal_model::{Classifier, FastNet, InputGradient, Weights};
 
 /// The paper's widths with seeded weights, BN statistics of both signs and a classifier
-/// scaled up so that predictions are confident (logits of several units, as a trained model's).
+/// scaled up (x16) so that logits reach several units, as a trained model's (x4 gave at most 1).
 fn weights(seed: u64) -> Weights {
     let mut w = init_weights(&Architecture::default(), seed);
     let mut rng = ChaCha8Rng::seed_from_u64(seed + 1);
@@ -27,7 +27,7 @@ fn weights(seed: u64) -> Weights {
         }
     }
     for v in w.params.classifier.iter_mut() {
-        *v *= 4.0;
+        *v *= 16.0;
     }
     w
 }
