@@ -3,9 +3,15 @@
 _default:
     @just --list -u
 
-# What CI runs: the test suite, then the pipeline end to end on configs/ci.toml (.ci/run).
+# What CI runs (.ci/run: the test suite, the pipeline end to end on configs/ci.toml), then the
+# CUDA compile check, which CI leaves out (a cold CUDA build and a 1.2 GB download; see README).
 ready:
     bash .ci/run
+    cargo xtask cuda-check
+
+# Compile the CUDA build without a GPU (nvcc 13.0 from PyPI into ~/.cache/sal-cuda).
+cuda-check *ARGS:
+    cargo xtask cuda-check {{ARGS}}
 
 # Run the pipeline, e.g. `just pipeline --config configs/ci.toml --until data`.
 pipeline *ARGS:

@@ -18,6 +18,10 @@ pub enum AttributionError {
     #[error(transparent)]
     Model(#[from] sal_model::ModelError),
 
+    /// A candle operation of a method's candle path failed (on the configured device).
+    #[error("candle: {0}")]
+    Candle(#[from] candle_core::Error),
+
     /// A configured method name is not registered.
     #[error("unknown saliency method {name:?}; known methods: {known}")]
     UnknownMethod { name: String, known: String },

@@ -10,8 +10,9 @@
 //! the stage knows nothing about any particular method (a method adds its own extra tensors,
 //! such as DeepSHAP's background indices, through [`Method::extra_tensors`]). The propagation
 //! methods are written layer by layer on sal-model's fast NHWC kernels, never on a generic
-//! autograd (see [`network`]).
+//! autograd (see [`network`]); their candle path (any device) is in [`candle`].
 
+pub mod candle;
 pub mod error;
 pub mod gradient;
 pub mod method;

@@ -1,11 +1,14 @@
-//! The only file that touches sal-model's fast kernels: the model behind the gradient methods,
-//! and small helpers over sal-model's recorded forward pass for the propagation methods.
+//! The only file that touches sal-model's fast kernels: the model behind the gradient methods
+//! (the fast kernels, or candle on `[attribute] device`), and small helpers over sal-model's
+//! recorded forward pass for the propagation methods.
 //!
 //! Deep Taylor and DeepSHAP use [`FastNet::record`], [`FastNet::backward`] with a custom
 //! [`BackwardRule`](sal_model::fast::BackwardRule), [`Conv3x3`] built from transformed weights
 //! and the classifier's [`Linear`](sal_model::fast::Linear) directly; nothing here is a conv or
 //! a matmul of its own.
 
+use sal_config::AttributeConfig;
+use sal_model::candle_net::eval_net;
 use sal_model::fast::{FastNet, Recording};
 use sal_model::{Classifier, InputGradient, Weights};
 
@@ -13,14 +16,34 @@ use crate::error::Result;
 
 pub use sal_model::fast::Conv3x3;
 
-/// The model the gradient methods differentiate: the fast eval network.
-pub fn gradient_model(weights: &Weights) -> Result<Box<dyn InputGradient + Send>> {
-    Ok(Box::new(FastNet::new(weights)?))
+/// Whether `config` runs the network on the fast CPU kernels (else candle on its device).
+pub fn is_fast(config: &AttributeConfig) -> bool {
+    config.backend.is_fast_on(&config.device)
 }
 
-/// The model that predicts the explained class: the fast eval network.
-pub fn classifier(weights: &Weights) -> Result<Box<dyn Classifier + Send>> {
-    Ok(Box::new(FastNet::new(weights)?))
+/// The model the gradient methods differentiate: the fast eval network, or the candle one on
+/// the configured device.
+pub fn gradient_model(
+    weights: &Weights,
+    config: &AttributeConfig,
+) -> Result<Box<dyn InputGradient + Send>> {
+    if is_fast(config) {
+        Ok(Box::new(FastNet::new(weights)?))
+    } else {
+        Ok(Box::new(eval_net(weights, &config.device)?))
+    }
+}
+
+/// The model that predicts the explained class: as [`gradient_model`].
+pub fn classifier(
+    weights: &Weights,
+    config: &AttributeConfig,
+) -> Result<Box<dyn Classifier + Send>> {
+    if is_fast(config) {
+        Ok(Box::new(FastNet::new(weights)?))
+    } else {
+        Ok(Box::new(eval_net(weights, &config.device)?))
+    }
 }
 
 /// The input of conv layer `l` in a recording: the images for layer 0, else the previous

@@ -6,7 +6,7 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 use sal_artifact::names::{dataset as dn, saliency as sn};
 use sal_artifact::{input_key, Artifact, ArtifactWriter, Kind, Meta};
-use sal_config::{Config, Stage};
+use sal_config::{AttributeConfig, Config, Stage};
 use sal_model::arch::{IMAGE_VALUES, PIXELS};
 use sal_model::inference::{argmax_rows, softmax_rows};
 use sal_model::{Normalizer, Weights};
@@ -67,13 +67,6 @@ pub fn run_with(
 ) -> Result<Outputs> {
     let section = &config.attribute;
     section.validate().map_err(AttributionError::Config)?;
-    if !section.backend.is_fast_on(&section.device) {
-        // Never a silent fallback: the candle (GPU) attribution path is not in this build yet.
-        return Err(AttributionError::Config(format!(
-            "device = {:?}, backend = {:?}: the attribute stage runs only on the fast CPU kernels in this build (the candle/GPU path is issue 16's open part); use device = \"cpu\"",
-            section.device, section.backend
-        )));
-    }
     let infos = registry::check_names(&section.methods)?;
 
     let data_path = data_dir.join(Kind::Dataset.file_name());
@@ -93,7 +86,7 @@ pub fn run_with(
     } else {
         None
     };
-    let prediction = predict(&weights, &inputs.images, section.batch_size)?;
+    let prediction = predict(&weights, section, &inputs.images)?;
     let setup = Setup {
         weights: &weights,
         normalizer: inputs.normalizer,
@@ -250,10 +243,11 @@ struct Prediction {
 
 /// # Shapes
 /// `images`: `[N, 32, 32, 3]` normalised.
-fn predict(weights: &Weights, images: &[f32], batch_size: usize) -> Result<Prediction> {
+fn predict(weights: &Weights, section: &AttributeConfig, images: &[f32]) -> Result<Prediction> {
+    let batch_size = section.batch_size;
     let classes = weights.arch.classes;
     let n = images.len() / IMAGE_VALUES;
-    let mut model = network::classifier(weights)?;
+    let mut model = network::classifier(weights, section)?;
     let mut logits = vec![0.0f32; n * classes];
     for start in (0..n).step_by(batch_size) {
         let end = (start + batch_size).min(n);

@@ -8,6 +8,10 @@
 //! the numbers of an image do not depend on which other images a run, chunk or shard holds.
 //! With [`Engine::with_incremental`] the logits of the rows come instead from the incremental
 //! forward of the fast CPU model ([`crate::incremental`]), which gives the same logits.
+//!
+//! The device engine ([`crate::DeviceEngine`]) shares everything but the forward passes: the
+//! orderings, the [`Plan`] and its prepared draws ([`orderings`], [`plan`], [`prepare_draws`]),
+//! the logits-to-values step and the collection of the result ([`Values`]).
 
 use sal_model::fast::FastNet;
 use sal_model::inference::argmax_rows;
@@ -79,10 +83,12 @@ pub struct ImageResult {
 pub(crate) enum Source<'a> {
     /// The unperturbed image (1 row).
     Base,
-    /// Steps 1..=L of an ordering.
+    /// Steps 1..=L of an ordering; `id` numbers the orderings: the image's own (method-major,
+    /// MoRF then LeRF) first, then the random ones.
     Steps {
         replacement: usize,
         ordering: &'a [u16],
+        id: usize,
     },
     /// Each faithfulness pixel alone.
     Single { replacement: usize },
@@ -97,16 +103,17 @@ pub(crate) struct Segment<'a> {
 }
 
 /// The row sequence of an image and the fill draws its segments use.
-struct Plan<'s> {
+pub(crate) struct Plan<'s> {
     /// Row 0 is the unperturbed image; then, per fill: the L steps of each ordering of
     /// `orderings` (method-major, MoRF then LeRF), the L steps of each random ordering, and
     /// D_f blocks of P single-pixel rows (one per method for a fill drawn per method).
-    segments: Vec<Segment<'s>>,
+    pub(crate) segments: Vec<Segment<'s>>,
     /// `(fill, draw)` of each replacement the segments index.
-    draws: Vec<(usize, Draw)>,
+    pub(crate) draws: Vec<(usize, Draw)>,
 }
 
-fn plan<'s>(protocol: &'s Protocol, orderings: &'s [Vec<u16>]) -> Plan<'s> {
+/// The plan of an image with these orderings (see [`Plan`]).
+pub(crate) fn plan<'s>(protocol: &'s Protocol, orderings: &'s [Vec<u16>]) -> Plan<'s> {
     let steps = protocol.steps;
     let mut segments = vec![Segment {
         source: Source::Base,
@@ -137,6 +144,7 @@ fn plan<'s>(protocol: &'s Protocol, orderings: &'s [Vec<u16>]) -> Plan<'s> {
                 Source::Steps {
                     replacement,
                     ordering,
+                    id: mo,
                 },
                 steps,
             );
@@ -148,6 +156,7 @@ fn plan<'s>(protocol: &'s Protocol, orderings: &'s [Vec<u16>]) -> Plan<'s> {
                 Source::Steps {
                     replacement,
                     ordering,
+                    id: orderings.len() + r,
                 },
                 steps,
             );
@@ -172,16 +181,10 @@ pub struct Engine<'a> {
     input: Vec<f32>,
     /// `[batch_size, classes]`.
     logits: Vec<f32>,
-    /// `[passes_per_image]`: 1 - f of every row of the current image, in f64.
-    complement: Vec<f64>,
-    /// `[passes_per_image]`: f of every row as the f32 softmax gives it (saturation counts).
-    f32_values: Vec<f32>,
-    /// f(x) of the current image in f64.
-    p0: f64,
+    /// The values of every row of the current image.
+    values: Values,
     /// The image in normalised NHWC.
     base: Vec<f32>,
-    /// The names of the saturation counters.
-    saturation_columns: Vec<String>,
     passes: u64,
     /// The incremental forward, when it replaces `classifier`.
     incremental: Option<Incremental>,
@@ -207,11 +210,8 @@ impl<'a> Engine<'a> {
             classes,
             input: vec![0.0; batch * IMAGE_VALUES],
             logits: vec![0.0; batch * classes],
-            complement: vec![0.0; protocol.passes_per_image()],
-            f32_values: vec![0.0; protocol.passes_per_image()],
-            p0: 0.0,
+            values: Values::new(protocol, classes),
             base: vec![0.0; IMAGE_VALUES],
-            saturation_columns: saturation::columns(&protocol.layout()),
             passes: 0,
             incremental: None,
         }
@@ -246,36 +246,9 @@ impl<'a> Engine<'a> {
         progress: &mut dyn FnMut(u64),
     ) -> Result<ImageResult> {
         let protocol = self.protocol;
-        let m_count = protocol.methods.len();
-        check_len("saliency maps", input.maps.len(), m_count, || {
-            "one per method".to_owned()
-        })?;
-        for map in input.maps {
-            check_len("saliency map", map.len(), PIXELS, || "[32, 32]".to_owned())?;
-        }
-        protocol
-            .normalisation
-            .nchw_to_nhwc(input.pixels, &mut self.base)?;
-        let image = ImageRef {
-            index: input.index,
-            pixels: input.pixels,
-            normalised: &self.base,
-        };
-
-        let keys = tie_keys(protocol.seed, input.index);
-        let mut orderings = Vec::with_capacity(m_count * Order::ALL.len());
-        for map in input.maps {
-            for order in Order::ALL {
-                orderings.push(rank_pixels(map, order, &keys)?);
-            }
-        }
-
+        let orderings = orderings(protocol, input, &mut self.base)?;
         let plan = plan(protocol, &orderings);
-        let prepared: Vec<Prepared> = plan
-            .draws
-            .iter()
-            .map(|&(f, draw)| protocol.fills[f].prepare_draw(&image, draw))
-            .collect::<std::result::Result<_, _>>()?;
+        let prepared = prepare_draws(protocol, input, &self.base, &plan)?;
         let segments = &plan.segments;
         let total = segments.last().map_or(0, |s| s.start + s.len);
         debug_assert_eq!(total, protocol.passes_per_image());
@@ -298,40 +271,14 @@ impl<'a> Engine<'a> {
                 self.classifier
                     .logits(&self.input[..rows * IMAGE_VALUES], logits)?;
             }
-            if lo == 0 {
-                let model = argmax_rows(&logits[..self.classes], self.classes)[0];
-                if model != usize::from(input.predicted) {
-                    return Err(MetricsError::PredictionMismatch {
-                        image_index: input.index,
-                        saliency: input.predicted,
-                        model,
-                    });
-                }
-            }
-            let class = usize::from(input.predicted);
-            for (row, logits) in (lo..hi).zip(logits.chunks_exact(self.classes)) {
-                let f = class_probability(logits, class);
-                self.complement[row] = f.q;
-                self.f32_values[row] = f.p_f32;
-                if row == 0 {
-                    self.p0 = f.p;
-                }
-            }
+            self.values.record(logits, input, lo)?;
             self.passes += rows as u64;
             progress(rows as u64);
         }
-        let stored = protocol
-            .fills
-            .iter()
-            .enumerate()
-            .map(|(f, _)| {
-                plan.draws
-                    .iter()
-                    .position(|&(g, d)| g == f && d == Draw::Shared)
-                    .and_then(|i| prepared[i].stored.clone())
-            })
-            .collect();
-        Ok(self.collect(input, segments, &orderings, stored))
+        let stored = fill_images(protocol, &plan, &prepared);
+        Ok(self
+            .values
+            .collect(protocol, input, segments, &orderings, stored))
     }
 
     /// Writes rows `lo..hi` of the sequence into the input buffer; returns the index of the
@@ -358,6 +305,7 @@ impl<'a> Engine<'a> {
                 Source::Steps {
                     replacement,
                     ordering,
+                    ..
                 } => {
                     write_steps(
                         &self.base,
@@ -379,16 +327,78 @@ impl<'a> Engine<'a> {
         }
         Ok(s.min(segments.len() - 1))
     }
+}
+
+/// The values of every row of an image's sequence, and what turns them into its result: the
+/// one implementation behind [`Engine`] and [`crate::DeviceEngine`].
+#[derive(Debug, Clone)]
+pub(crate) struct Values {
+    classes: usize,
+    /// `[passes_per_image]`: 1 - f of every row of the current image, in f64.
+    complement: Vec<f64>,
+    /// `[passes_per_image]`: f of every row as the f32 softmax gives it (saturation counts).
+    f32_values: Vec<f32>,
+    /// f(x) of the current image in f64.
+    p0: f64,
+    /// The names of the saturation counters.
+    saturation_columns: Vec<String>,
+}
+
+impl Values {
+    /// Room for the rows of one image of this protocol, with `classes` logits per row.
+    pub(crate) fn new(protocol: &Protocol, classes: usize) -> Self {
+        Values {
+            classes,
+            complement: vec![0.0; protocol.passes_per_image()],
+            f32_values: vec![0.0; protocol.passes_per_image()],
+            p0: 0.0,
+            saturation_columns: saturation::columns(&protocol.layout()),
+        }
+    }
+
+    /// Records the values of rows `lo..` of the current image from their logits, checking
+    /// the model's prediction on row 0.
+    ///
+    /// # Shapes
+    /// `logits`: `[rows, classes]`, rows `lo..lo + rows` of the sequence.
+    pub(crate) fn record(
+        &mut self,
+        logits: &[f32],
+        input: &ImageInput<'_>,
+        lo: usize,
+    ) -> Result<()> {
+        let classes = self.classes;
+        if lo == 0 {
+            let model = argmax_rows(&logits[..classes], classes)[0];
+            if model != usize::from(input.predicted) {
+                return Err(MetricsError::PredictionMismatch {
+                    image_index: input.index,
+                    saliency: input.predicted,
+                    model,
+                });
+            }
+        }
+        let class = usize::from(input.predicted);
+        for (row, logits) in (lo..).zip(logits.chunks_exact(classes)) {
+            let f = class_probability(logits, class);
+            self.complement[row] = f.q;
+            self.f32_values[row] = f.p_f32;
+            if row == 0 {
+                self.p0 = f.p;
+            }
+        }
+        Ok(())
+    }
 
     /// Turns the values of every row into the image's result.
-    fn collect(
+    pub(crate) fn collect(
         &self,
+        protocol: &Protocol,
         input: &ImageInput<'_>,
         segments: &[Segment<'_>],
         orderings: &[Vec<u16>],
         fill_images: Vec<Option<Vec<u8>>>,
     ) -> ImageResult {
-        let protocol = self.protocol;
         let layout = protocol.layout();
         let (m_count, f_count, steps) =
             (protocol.methods.len(), protocol.fills.len(), protocol.steps);
@@ -493,4 +503,70 @@ impl<'a> Engine<'a> {
             saturation: counter.into_row(&self.saturation_columns),
         }
     }
+}
+
+/// Checks an image's maps, writes the image in normalised NHWC into `base` and ranks the
+/// pixels of each map: the image's orderings, method-major, MoRF then LeRF.
+///
+/// # Shapes
+/// `base`: `[32, 32, 3]`, overwritten; returns `[M * 2]` orderings of 1024 pixels.
+pub(crate) fn orderings(
+    protocol: &Protocol,
+    input: &ImageInput<'_>,
+    base: &mut [f32],
+) -> Result<Vec<Vec<u16>>> {
+    let m_count = protocol.methods.len();
+    check_len("saliency maps", input.maps.len(), m_count, || {
+        "one per method".to_owned()
+    })?;
+    for map in input.maps {
+        check_len("saliency map", map.len(), PIXELS, || "[32, 32]".to_owned())?;
+    }
+    protocol.normalisation.nchw_to_nhwc(input.pixels, base)?;
+    let keys = tie_keys(protocol.seed, input.index);
+    let mut orderings = Vec::with_capacity(m_count * Order::ALL.len());
+    for map in input.maps {
+        for order in Order::ALL {
+            orderings.push(rank_pixels(map, order, &keys)?);
+        }
+    }
+    Ok(orderings)
+}
+
+/// The replacement of each draw of `plan`, in the order its segments index them.
+///
+/// # Shapes
+/// `base`: the image, `[32, 32, 3]` normalised NHWC (from [`orderings`]).
+pub(crate) fn prepare_draws(
+    protocol: &Protocol,
+    input: &ImageInput<'_>,
+    base: &[f32],
+    plan: &Plan<'_>,
+) -> Result<Vec<Prepared>> {
+    let image = ImageRef {
+        index: input.index,
+        pixels: input.pixels,
+        normalised: base,
+    };
+    Ok(plan
+        .draws
+        .iter()
+        .map(|&(f, draw)| protocol.fills[f].prepare_draw(&image, draw))
+        .collect::<std::result::Result<_, _>>()?)
+}
+
+/// Per fill, the replacement image it stores (its shared draw's), if any.
+pub(crate) fn fill_images(
+    protocol: &Protocol,
+    plan: &Plan<'_>,
+    prepared: &[Prepared],
+) -> Vec<Option<Vec<u8>>> {
+    (0..protocol.fills.len())
+        .map(|f| {
+            plan.draws
+                .iter()
+                .position(|&(g, d)| g == f && d == Draw::Shared)
+                .and_then(|i| prepared[i].stored.clone())
+        })
+        .collect()
 }

@@ -68,6 +68,7 @@ impl Incremental {
                 Source::Steps {
                     replacement,
                     ordering,
+                    ..
                 } => Some(EditChain {
                     replacement: &prepared[replacement].replacement,
                     pixels: ordering,

@@ -13,6 +13,7 @@
 pub mod aopc;
 pub mod bench;
 pub mod checkpoint;
+pub mod device_engine;
 pub mod engine;
 pub mod error;
 mod incremental;
@@ -28,10 +29,11 @@ pub mod stage;
 pub mod table;
 
 pub use aopc::{aopc, aopc_all, aopc_rows};
+pub use device_engine::DeviceEngine;
 pub use engine::{Engine, ImageInput, ImageResult};
 pub use error::{MetricsError, Result};
 pub use merge::merge;
 pub use pearson::pearson;
 pub use protocol::{Layout, Protocol};
 pub use shard::ShardSpec;
-pub use stage::{run, run_with_classifier, Inputs, Options, Outputs};
+pub use stage::{run, run_with_classifier, run_with_device_net, Inputs, Options, Outputs};

@@ -8,13 +8,15 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 use sal_artifact::{Kind, Meta};
 use sal_config::{Config, Stage};
+use sal_model::candle_net::CandleNet;
 use sal_model::fast::FastNet;
 use sal_model::Classifier;
 
 pub use crate::inputs::Inputs;
 
 use crate::checkpoint::Checkpoints;
-use crate::engine::{Engine, ImageInput};
+use crate::device_engine::DeviceEngine;
+use crate::engine::{Engine, ImageInput, ImageResult};
 use crate::error::{MetricsError, Result};
 use crate::inputs::Explained;
 use crate::output::{assemble, table_from_results, Globals, Mode, META_SHARD};
@@ -61,27 +63,34 @@ impl Outputs {
     }
 }
 
-/// Runs the stage with the model of `<train>/model.safetensors` on the fast CPU kernels.
+/// Runs the stage with the model of `<train>/model.safetensors`: on the fast CPU kernels, or
+/// with candle on `[metrics] device` (see [`sal_config::Backend`]).
 pub fn run(config: &Config, inputs: &Inputs, out_dir: &Path, options: &Options) -> Result<Outputs> {
     let section = &config.metrics;
-    if !section.backend.is_fast_on(&section.device) {
-        // Never a silent fallback: the candle (GPU) engine is not in this build yet.
-        return Err(MetricsError::Config(format!(
-            "device = {:?}, backend = {:?}: the metrics stage runs only on the fast CPU kernels in this build (the candle/GPU engine is issue 16's open part); use device = \"cpu\"",
-            section.device, section.backend
-        )));
+    section.validate().map_err(MetricsError::Config)?;
+    if section.backend.is_fast_on(&section.device) {
+        let (weights, _) = sal_model::Weights::load(&inputs.model_path())?;
+        let mut net = FastNet::new(&weights)?;
+        let incremental = section.incremental.then(|| net.clone());
+        let model = Model::Host {
+            classifier: &mut net,
+            incremental: incremental.as_ref(),
+        };
+        run_model(config, inputs, out_dir, options, model)
+    } else {
+        // The device first: one that is absent or not built in is an error naming it, before
+        // anything is read (never a fallback to the CPU).
+        let device = sal_model::candle_net::device_from_name(&section.device)?;
+        let (weights, _) = sal_model::Weights::load(&inputs.model_path())?;
+        let net = sal_model::candle_net::eval_net_on(&weights, &device)?;
+        if section.incremental {
+            tracing::info!(
+                "metrics: full passes on {} (the incremental forward is a fast-CPU-kernel path)",
+                section.device
+            );
+        }
+        run_with_device_net(config, inputs, out_dir, options, &net)
     }
-    let (weights, _) = sal_model::Weights::load(&inputs.model_path())?;
-    let mut net = sal_model::fast::FastNet::new(&weights)?;
-    let incremental = config.metrics.incremental.then(|| net.clone());
-    run_inner(
-        config,
-        inputs,
-        out_dir,
-        options,
-        &mut net,
-        incremental.as_ref(),
-    )
 }
 
 /// Runs the stage with any classifier (the model file still identifies the input in the
@@ -93,18 +102,69 @@ pub fn run_with_classifier(
     options: &Options,
     classifier: &mut dyn Classifier,
 ) -> Result<Outputs> {
-    run_inner(config, inputs, out_dir, options, classifier, None)
+    let model = Model::Host {
+        classifier,
+        incremental: None,
+    };
+    run_model(config, inputs, out_dir, options, model)
 }
 
-/// The stage; `incremental`: the fast model behind `classifier`, whose incremental forward
-/// then gives the logits.
-fn run_inner(
+/// Runs the stage with a candle network, building the perturbed batches on its device.
+pub fn run_with_device_net(
     config: &Config,
     inputs: &Inputs,
     out_dir: &Path,
     options: &Options,
-    classifier: &mut dyn Classifier,
-    incremental: Option<&FastNet>,
+    net: &CandleNet,
+) -> Result<Outputs> {
+    run_model(config, inputs, out_dir, options, Model::Device(net))
+}
+
+/// What runs the forward passes.
+enum Model<'c> {
+    /// Perturbed batches built on the host, run by a classifier; with `incremental` (the fast
+    /// model behind `classifier`), its incremental forward gives the logits instead.
+    Host {
+        classifier: &'c mut dyn Classifier,
+        incremental: Option<&'c FastNet>,
+    },
+    /// Perturbed batches built on a candle network's device.
+    Device(&'c CandleNet),
+}
+
+/// The engine of a [`Model`].
+enum AnyEngine<'a> {
+    Host(Engine<'a>),
+    Device(DeviceEngine<'a>),
+}
+
+impl AnyEngine<'_> {
+    fn image(
+        &mut self,
+        input: &ImageInput<'_>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<ImageResult> {
+        match self {
+            AnyEngine::Host(e) => e.image(input, progress),
+            AnyEngine::Device(e) => e.image(input, progress),
+        }
+    }
+
+    fn passes(&self) -> u64 {
+        match self {
+            AnyEngine::Host(e) => e.passes(),
+            AnyEngine::Device(e) => e.passes(),
+        }
+    }
+}
+
+/// The stage, with the forward passes of `model`.
+fn run_model(
+    config: &Config,
+    inputs: &Inputs,
+    out_dir: &Path,
+    options: &Options,
+    model: Model<'_>,
 ) -> Result<Outputs> {
     let section = &config.metrics;
     section.validate().map_err(MetricsError::Config)?;
@@ -169,14 +229,23 @@ fn run_inner(
 
     let bar = progress_bar(options.progress, (to_compute * passes_per_image) as u64);
     let start = Instant::now();
-    let mut engine = Engine::new(classifier, &protocol);
-    if let Some(net) = incremental {
-        engine = engine.with_incremental(net);
-        tracing::info!(
-            "metrics: incremental forward ({:.1} MiB of activations per image in flight)",
-            engine.state_bytes_per_image() as f64 / (1024.0 * 1024.0)
-        );
-    }
+    let mut engine = match model {
+        Model::Host {
+            classifier,
+            incremental,
+        } => {
+            let mut engine = Engine::new(classifier, &protocol);
+            if let Some(net) = incremental {
+                engine = engine.with_incremental(net);
+                tracing::info!(
+                    "metrics: incremental forward ({:.1} MiB of activations per image in flight)",
+                    engine.state_bytes_per_image() as f64 / (1024.0 * 1024.0)
+                );
+            }
+            AnyEngine::Host(engine)
+        }
+        Model::Device(net) => AnyEngine::Device(DeviceEngine::new(net, &protocol)?),
+    };
     let mut computed_images = 0;
     let mut computed_chunks = 0;
     for (slot, &(a, b)) in tables.iter_mut().zip(&chunks) {

@@ -313,6 +313,7 @@ fn mismatched_predictions_name_the_image() {
     );
 }
 
+/// In a build without `--features cuda` (and before the model file is read).
 #[test]
 fn a_gpu_device_is_refused_not_run_on_the_cpu() {
     let (dir, inputs) = fixture();

@@ -38,9 +38,10 @@ use sal_model::arch::{IMAGE_SIZE, IMAGE_VALUES, IN_CHANNELS, PIXELS};
 use sal_model::fast::{one_hot, BackwardRule, FastNet, Recording};
 use sal_model::{ModelError, Normalizer, Weights};
 
+use crate::candle::deep_shap::CandleDeepShap;
 use crate::error::{AttributionError, Result};
 use crate::method::{Batch, ExtraData, ExtraTensor, Method, Setup};
-use crate::network::window_element;
+use crate::network::{self, window_element};
 use crate::registry::MethodInfo;
 use crate::select;
 
@@ -70,6 +71,17 @@ fn build(setup: &Setup<'_>) -> Result<Box<dyn Method>> {
     for &i in &index {
         let i = i as usize;
         pixels.extend_from_slice(&train[i * IMAGE_VALUES..(i + 1) * IMAGE_VALUES]);
+    }
+    if !network::is_fast(setup.config) {
+        let mut background = vec![0.0; pixels.len()];
+        setup.normalizer.nchw_u8_to_nhwc(&pixels, &mut background)?;
+        return Ok(Box::new(CandleDeepShap::new(
+            setup.weights,
+            &setup.config.device,
+            &background,
+            index,
+            setup.config.seed,
+        )?));
     }
     Ok(Box::new(DeepShap::new(
         setup.weights,
@@ -298,12 +310,17 @@ impl Method for DeepShap {
     }
 
     fn describe(&self) -> serde_json::Value {
-        serde_json::json!({
-            "background": {"size": self.index.len(), "seed": self.seed, "split": "train", "tensor": sn::DEEP_SHAP_BACKGROUND_INDEX},
-            "relu": format!("DeepLIFT rescale; gradient where |a_x - a_b| < {RELU_THRESHOLD:e}"),
-            "linear": "conv, BatchNorm (eval) and classifier as linear maps (gradient)",
-            "max_pool": format!("shap DeepExplainer maxpool rule; multiplier 0 where |x - b| < {POOL_THRESHOLD:e}"),
-            "reduce": "mean over the background, sum over channels",
-        })
+        describe(self.index.len(), self.seed)
     }
+}
+
+/// The method's settings as stored in the artifact metadata (the same on every backend).
+pub fn describe(background: usize, seed: u64) -> serde_json::Value {
+    serde_json::json!({
+        "background": {"size": background, "seed": seed, "split": "train", "tensor": sn::DEEP_SHAP_BACKGROUND_INDEX},
+        "relu": format!("DeepLIFT rescale; gradient where |a_x - a_b| < {RELU_THRESHOLD:e}"),
+        "linear": "conv, BatchNorm (eval) and classifier as linear maps (gradient)",
+        "max_pool": format!("shap DeepExplainer maxpool rule; multiplier 0 where |x - b| < {POOL_THRESHOLD:e}"),
+        "reduce": "mean over the background, sum over channels",
+    })
 }

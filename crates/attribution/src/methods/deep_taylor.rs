@@ -45,9 +45,10 @@ use sal_model::arch::{CONV_LAYERS, IMAGE_VALUES, IN_CHANNELS, PIXELS};
 use sal_model::fast::{max_pool2x2_backward, relu_derivative, FastNet, Linear};
 use sal_model::Weights;
 
+use crate::candle::deep_taylor::CandleDeepTaylor;
 use crate::error::Result;
 use crate::method::{Batch, Method, Setup};
-use crate::network::{conv_input, Conv3x3};
+use crate::network::{self, conv_input, Conv3x3};
 use crate::registry::MethodInfo;
 
 /// Registration.
@@ -61,6 +62,15 @@ pub const INFO: MethodInfo = MethodInfo {
 
 fn build(setup: &Setup<'_>) -> Result<Box<dyn Method>> {
     let (low, high) = setup.normalizer.bounds();
+    if !network::is_fast(setup.config) {
+        return Ok(Box::new(CandleDeepTaylor::new(
+            setup.weights,
+            &setup.config.device,
+            low,
+            high,
+            setup.config.fold_batchnorm,
+        )?));
+    }
     Ok(Box::new(DeepTaylor::new(
         setup.weights,
         low,
@@ -329,13 +339,18 @@ impl Method for DeepTaylor {
     }
 
     fn describe(&self) -> serde_json::Value {
-        serde_json::json!({
-            "top": "max(logit, 0) of the predicted class",
-            "rules": "z+ (alpha=1, beta=0, ignore bias) on the classifier and convs 2..6, z^B on conv 1",
-            "bounds": {"low": self.low, "high": self.high},
-            "max_pool": "arg-max (gradient)",
-            "batchnorm": if self.fold { "folded into the conv weights, shift ignored" } else { "relevance passed through unchanged (iNNvestigate 1.0.x)" },
-            "reduce": "sum over channels",
-        })
+        describe(self.low, self.high, self.fold)
     }
+}
+
+/// The method's settings as stored in the artifact metadata (the same on every backend).
+pub fn describe(low: [f32; 3], high: [f32; 3], fold: bool) -> serde_json::Value {
+    serde_json::json!({
+        "top": "max(logit, 0) of the predicted class",
+        "rules": "z+ (alpha=1, beta=0, ignore bias) on the classifier and convs 2..6, z^B on conv 1",
+        "bounds": {"low": low, "high": high},
+        "max_pool": "arg-max (gradient)",
+        "batchnorm": if fold { "folded into the conv weights, shift ignored" } else { "relevance passed through unchanged (iNNvestigate 1.0.x)" },
+        "reduce": "sum over channels",
+    })
 }

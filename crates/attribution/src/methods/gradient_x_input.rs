@@ -19,7 +19,7 @@ pub const INFO: MethodInfo = MethodInfo {
 
 fn build(setup: &Setup<'_>) -> Result<Box<dyn Method>> {
     Ok(Box::new(GradientXInput {
-        pass: GradientPass::new(network::gradient_model(setup.weights)?),
+        pass: GradientPass::new(network::gradient_model(setup.weights, setup.config)?),
     }))
 }
 

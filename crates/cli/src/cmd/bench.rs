@@ -1,11 +1,12 @@
-//! `sal bench`: throughput of the fast CPU kernels as ratios to a matmul in the same process.
+//! `sal bench`: throughput of the fast CPU kernels as ratios to a matmul in the same process;
+//! with `--device D`, of the candle path on that device (see [`super::bench_device`]).
 
 use anyhow::Context;
 use sal_metrics::bench::{self as engine_bench, EngineBenchOptions};
 use sal_model::arch::Architecture;
 use sal_model::fast::bench::{self, BenchOptions, BenchReport, BenchRow};
 
-/// `sal bench [--json] [--repetitions N] [--warmup N]`
+/// `sal bench [--json] [--repetitions N] [--warmup N] [--device D [--engine-images N] [--engine-batch N]]`
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Print the report as JSON instead of a table.
@@ -17,20 +18,49 @@ pub struct Args {
     /// Untimed warm-up runs per case.
     #[arg(long, default_value_t = BenchOptions::default().warmup)]
     pub warmup: usize,
+    /// Measure the candle path on this device (`cpu`, `cuda:N`, `metal`) instead of the fast
+    /// CPU kernels, with a metrics-engine row.
+    #[arg(long, value_name = "D")]
+    pub device: Option<String>,
+    /// Side of the reference matmul [default: 2048 on the CPU, 8192 with --device].
+    #[arg(long, value_name = "N")]
+    pub matmul_size: Option<usize>,
+    /// With --device: images the metrics engine runs (paper protocol, 22,201 passes each).
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub engine_images: usize,
+    /// With --device: the metrics engine's forward batch size.
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    pub engine_batch: usize,
 }
 
 /// Runs the benchmark and prints it. Missing a target is reported, not an error: the
 /// machine may be busy; compare ratios from a quiet run.
 pub fn run(args: &Args) -> anyhow::Result<()> {
+    let default_size = if args.device.is_some() { 8192 } else { 2048 };
     let options = BenchOptions {
         repetitions: args.repetitions.max(1),
         warmup: args.warmup,
+        matmul_size: args.matmul_size.unwrap_or(default_size),
         ..BenchOptions::default()
     };
     tracing::info!("running the benchmark (a few seconds to a minute, depending on the load)");
-    let mut report = bench::run(&options).context("running the benchmark")?;
-    report.rows.push(incremental_engine_row(&report)?);
-    let cpu = cpu_description();
+    let report = match &args.device {
+        None => {
+            let mut report = bench::run(&options).context("running the benchmark")?;
+            report.rows.push(incremental_engine_row(&report)?);
+            report
+        }
+        Some(device) => super::bench_device::run(
+            device,
+            &options,
+            args.engine_images.max(1),
+            args.engine_batch.max(1),
+        )?,
+    };
+    let cpu = match &args.device {
+        None => cpu_description(),
+        Some(device) => format!("{} (host); device {device}", cpu_description()),
+    };
     if args.json {
         let mut value = serde_json::to_value(&report).context("printing the report as JSON")?;
         value["cpu"] = serde_json::Value::String(cpu);

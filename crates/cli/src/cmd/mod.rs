@@ -3,6 +3,7 @@
 pub mod args;
 pub mod attribute;
 pub mod bench;
+pub mod bench_device;
 pub mod config;
 pub mod data;
 pub mod merge;

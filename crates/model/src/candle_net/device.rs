@@ -1,8 +1,10 @@
 //! The candle device named in the config: `cpu`, `cuda:N` or `metal`, never a silent fallback.
 
-use candle_core::Device;
+use candle_core::{DType, Device};
 
+use crate::candle_net::net::CandleNet;
 use crate::error::{ModelError, Result};
+use crate::weights::Weights;
 
 /// The device called `name` (`cpu`, `cuda:N`, `metal`).
 ///
@@ -39,6 +41,41 @@ pub fn device_from_name(name: &str) -> Result<Device> {
     Err(unavailable(
         "expected `cpu`, `cuda:N` or `metal`".to_owned(),
     ))
+}
+
+/// The eval network of `weights` in f32 on the device called `device` (the candle path of the
+/// `attribute` and `metrics` stages).
+pub fn eval_net(weights: &Weights, device: &str) -> Result<CandleNet> {
+    eval_net_on(weights, &device_from_name(device)?)
+}
+
+/// The eval network of `weights` in f32 on `device` (from [`device_from_name`], for callers
+/// that check the device before reading the weights).
+pub fn eval_net_on(weights: &Weights, device: &Device) -> Result<CandleNet> {
+    CandleNet::from_weights(weights, device, DType::F32)
+}
+
+/// The environment variable naming the device the candle-path tests run on (default `cpu`),
+/// so that the same test executables check a GPU against the fast CPU kernels
+/// (`SAL_TEST_DEVICE=cuda:0`, see `scripts/gpu-check.sh`).
+pub const TEST_DEVICE_ENV: &str = "SAL_TEST_DEVICE";
+
+/// The name in [`TEST_DEVICE_ENV`], or `cpu` when it is unset or empty.
+pub fn test_device_name() -> String {
+    std::env::var(TEST_DEVICE_ENV)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "cpu".to_owned())
+}
+
+/// The device of [`test_device_name`].
+///
+/// # Panics
+/// When the variable names a device that is not available (a test helper: the test fails
+/// naming the device).
+pub fn test_device() -> Device {
+    let name = test_device_name();
+    device_from_name(&name).unwrap_or_else(|e| panic!("{TEST_DEVICE_ENV}={name}: {e}"))
 }
 
 #[cfg(test)]

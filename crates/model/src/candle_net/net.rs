@@ -40,9 +40,9 @@ pub struct BnBatchStats {
 #[derive(Debug, Clone)]
 pub struct CandleNet {
     arch: Architecture,
-    convs: Vec<Tensor>,
-    bns: Vec<BnTensors>,
-    classifier: Tensor,
+    pub(crate) convs: Vec<Tensor>,
+    pub(crate) bns: Vec<BnTensors>,
+    pub(crate) classifier: Tensor,
 }
 
 /// Every tensor of `weights` with its contract name and shape, in the order of the file.
