@@ -51,7 +51,7 @@ impl Kind {
             Kind::TrainingLog => 1,
             Kind::Saliency => 1,
             Kind::Metrics => 2,
-            Kind::Stats => 2,
+            Kind::Stats => 3,
         }
     }
 
