@@ -166,12 +166,20 @@ fn the_metrics_not_in_the_paper_have_their_own_labelled_rows_and_figure() {
         "| Faithfulness F, mean fill vs SRG (not in the paper), L=20, mean fill | 0.25 |"
     ));
     // Global means and breakdowns have their columns and tables.
-    assert!(md.contains("SRG (not in the paper), L=20 |"), "global column");
-    assert!(md.contains("Mean SRG (not in the paper), L=20, mean fill per class (higher is better)"));
+    assert!(
+        md.contains("SRG (not in the paper), L=20 |"),
+        "global column"
+    );
+    assert!(
+        md.contains("Mean SRG (not in the paper), L=20, mean fill per class (higher is better)")
+    );
     assert!(md.contains("Mean AUC_MoRF (Quantus) (not in the paper), L=20, uniform fill per class (lower is better)"));
     // Their section: the recorded definitions and the figure.
     let newer = section("Metrics not in the paper");
-    assert!(newer.contains("SRG: SRG_L = AOPC_MoRF_L - AOPC_LeRF_L"), "{newer}");
+    assert!(
+        newer.contains("SRG: SRG_L = AOPC_MoRF_L - AOPC_LeRF_L"),
+        "{newer}"
+    );
     assert!(newer.contains("figures/figure_newer_metrics"), "{newer}");
 }
 

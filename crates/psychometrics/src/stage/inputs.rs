@@ -445,7 +445,10 @@ mod tests {
         );
         let cumulative = aopc_at(&curves, 101, &steps);
         assert_eq!(
-            via_definition.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            via_definition
+                .iter()
+                .map(|v| v.to_bits())
+                .collect::<Vec<_>>(),
             cumulative.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
         );
     }

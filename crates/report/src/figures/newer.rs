@@ -107,7 +107,7 @@ impl FigureNewer {
                 });
             }
         }
-        (!panels.is_empty()).then(|| FigureNewer {
+        (!panels.is_empty()).then_some(FigureNewer {
             methods: labels,
             panels,
             columns: fills.len(),
@@ -123,7 +123,10 @@ impl Figure for FigureNewer {
 
     fn size(&self) -> (u32, u32) {
         let rows = self.panels.len().div_ceil(self.columns.max(1)) as u32;
-        (PANEL.0 * self.columns.max(1) as u32, PANEL.1 * rows + LEGEND)
+        (
+            PANEL.0 * self.columns.max(1) as u32,
+            PANEL.1 * rows + LEGEND,
+        )
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {

@@ -284,7 +284,9 @@ pub fn newer_metrics(doc: &mut Document, cx: &Context<'_>) {
                 .definitions
                 .iter()
                 .find(|(d, _)| d == m)
-                .map_or("(definition not recorded in stats.json)", |(_, t)| t.as_str());
+                .map_or("(definition not recorded in stats.json)", |(_, t)| {
+                    t.as_str()
+                });
             format!("{}: {text}", m.label())
         })
         .collect();

@@ -371,7 +371,12 @@ impl Synthetic {
                     v("srg", l, "mean"),
                     0.25,
                 ),
-                ("srg_fills", v("srg", l, "mean"), v("srg", l, "uniform"), 0.8),
+                (
+                    "srg_fills",
+                    v("srg", l, "mean"),
+                    v("srg", l, "uniform"),
+                    0.8,
+                ),
             ];
             for (comparison, x, y, rho) in pairs {
                 consistency.push(json!({"method": method, "comparison": comparison, "x": x, "y": y, "rho": rho, "n": 30}));
