@@ -55,7 +55,7 @@ impl Kind {
             Kind::TrainingLog => 1,
             Kind::Saliency => 1,
             Kind::Metrics => 2,
-            Kind::Stats => 2,
+            Kind::Stats => 3,
             Kind::Sanity => 1,
         }
     }

@@ -18,6 +18,7 @@
 
 pub mod error;
 pub mod fill;
+pub mod imputation;
 pub mod layout;
 pub mod order;
 pub mod random;

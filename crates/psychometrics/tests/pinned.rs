@@ -30,6 +30,8 @@ const F: [[f32; 4]; 3] = [
     [0.2, 0.6, 0.1, 0.4],
     [0.0, 0.1, 0.2, 0.3],
 ];
+/// f(x) of each image (`p0`), for the AUC.
+const P0: [f64; 4] = [0.9, 0.95, 0.7, 0.99];
 /// AOPC_2 of each random ordering, averaged over images.
 const RANDOM: [f64; 5] = [0.3, 0.1, 0.5, 0.2, 0.4];
 
@@ -65,6 +67,7 @@ fn write_inputs(attribute: &Path, metrics: &Path) {
         json!({ "fills": ["mean"], "steps": 2 }),
     ));
     w.add(mn::IMAGE_INDEX, &[n], &index).unwrap();
+    w.add(mn::P0, &[n], &P0).unwrap();
     for (m, method) in METHODS.iter().enumerate() {
         for (order, values) in [("morf", &MORF[m]), ("lerf", &LERF[m])] {
             let drops: Vec<f64> = values.iter().flat_map(|&v| curve(v)).collect();
@@ -163,4 +166,27 @@ fn inter_method_rho_table2_and_random_interval_equal_hand_computed_values() {
     close(&random["mean"], 0.3);
     close(&random["interval"][0], 0.11);
     close(&random["interval"][1], 0.49);
+
+    // SRG_2 = AOPC_MoRF_2 - AOPC_LeRF_2 (drops (0, 0, 3v)): a (0.05, 0.14, 0.23, 0.32), mean
+    // 0.185; b (0.31, 0.03, 0.15, 0.27). F vs SRG, method b: F ranks (2, 4, 1, 3), SRG ranks
+    // (4, 1, 2, 3): d = (-2, 3, -1, 0), sum 14: -0.4.
+    // AUC_2 = trapezoid over f after steps 1, 2 = (p0 + (p0 - 3 v)) / 2 = p0 - 1.5 v: method a
+    // (0.75, 0.65, 0.25, 0.39), mean 0.51, ranks (4, 3, 1, 2); against its MoRF ranks
+    // (1, 2, 3, 4): d = (-3, -1, 2, 2), sum 18: -0.8 (not -1: f(x) differs between images).
+    let global = |method: &str, metric: &str| {
+        &json["global"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["method"] == method && g["metric"] == metric && g["steps"] == 2)
+            .unwrap_or_else(|| panic!("{method} {metric}"))["mean"]
+    };
+    close(global("a", "srg"), 0.185);
+    close(global("a", "auc_morf"), 0.51);
+    close(rho("b", "faithfulness_vs_srg"), -0.4);
+    close(rho("a", "aopc_morf_vs_auc_morf"), -0.8);
+    // Rank 1 = best: lower AUC is better, so on image 2 (a 0.25, b 0.7 - 0.3 = 0.4, edge
+    // 0.7 - 0.15 = 0.55) a is first.
+    let auc = find("auc_morf", "all");
+    assert!(auc["mean_rank"].as_array().unwrap().len() == 3);
 }

@@ -41,8 +41,15 @@ fn consistent_rankings_give_alpha_one_and_known_scores() {
 
     assert_eq!(json["aopc_steps"], serde_json::json!([20, 40, 60, 80, 100]));
     let reliability = rows(&json, "reliability");
-    // 2 fills x (F + 2 orders x 5 L) variants x 2 subsets.
-    assert_eq!(reliability.len(), 2 * 11 * 2);
+    // 2 fills x (F + 4 curve metrics (AOPC MoRF, LeRF, SRG, AUC_MoRF) x 5 L) x 2 subsets.
+    assert_eq!(reliability.len(), 2 * 21 * 2);
+    for metric in ["srg", "auc_morf"] {
+        assert_eq!(
+            reliability.iter().filter(|r| r["metric"] == metric).count(),
+            2 * 5 * 2,
+            "{metric} has its Table 1 rows (with and without edge)"
+        );
+    }
     for row in reliability {
         assert_eq!(row["alpha"], 1.0, "{row}");
         assert_eq!(row["alpha_ci"], serde_json::json!([1.0, 1.0]), "{row}");
@@ -80,6 +87,25 @@ fn consistent_rankings_give_alpha_one_and_known_scores() {
                 .map(|v| v.as_f64().unwrap())
                 .collect();
             assert!(ci[0] <= mean && mean <= ci[1], "{row}");
+        }
+        // The newer metrics on the lines d[k] = p0 d k / L (L = 100), worked by hand:
+        // SRG_100 = AOPC_MoRF - AOPC_LeRF = p0 (d_MoRF - d_LeRF) / 2 with d_LeRF = 0.1 + 0.16 m;
+        // AUC_100 = trapz of f_k = p0 (1 - d k / L), k = 1..L
+        //         = p0 (L - d (L+1)/2) - p0 (2 - d/L - d)/2 = p0 (99 - 49.995 d).
+        if row["steps"] == 100 && (row["metric"] == "srg" || row["metric"] == "auc_morf") {
+            let m = synthetic
+                .methods
+                .iter()
+                .position(|x| row["method"] == x.as_str())
+                .unwrap() as f64;
+            let (morf, lerf) = (0.9 - 0.16 * m, 0.1 + 0.16 * m);
+            let expected = if row["metric"] == "srg" {
+                mean_p0 * (morf - lerf) / 2.0
+            } else {
+                mean_p0 * (99.0 - 49.995 * morf)
+            };
+            let mean = row["mean"].as_f64().unwrap();
+            assert!((mean - expected).abs() < 1e-9, "{row}: expected {expected}");
         }
         if row["metric"] == "faithfulness" {
             let m = synthetic
@@ -135,11 +161,14 @@ fn random_scores_give_alpha_near_zero_and_count_nan_faithfulness() {
         assert!(ci[0] <= alpha && alpha <= ci[1], "{row}");
         // Faithfulness is drawn independently per method; AOPC = p0 d l / (2 L) shares the
         // image's p0 across methods, a correlation of about 0.1 for p0 ~ U(0.5, 1), d ~ U(0, 1).
+        // SRG = p0 (d_MoRF - d_LeRF) l / (2 L) has mean 0 given p0: no shared part either.
+        // The AUC carries p0 itself, (L - 1) p0 minus the drops' part: methods correlate
+        // through p0 (about 0.5 for these uniform draws).
         let rho = row["inter_method_rho"].as_f64().unwrap();
-        if row["metric"] == "faithfulness" {
-            assert!(rho.abs() < 0.05, "{row}");
-        } else {
-            assert!(rho > 0.02 && rho < 0.2, "{row}");
+        match row["metric"].as_str().unwrap() {
+            "faithfulness" | "srg" => assert!(rho.abs() < 0.05, "{row}"),
+            "auc_morf" => assert!(rho > 0.3 && rho < 0.7, "{row}"),
+            _ => assert!(rho > 0.02 && rho < 0.2, "{row}"),
         }
     }
     // NaN faithfulness: counted, left out of means and ranks (missing values of alpha).
@@ -320,6 +349,73 @@ fn tensors_match_the_json() {
             .unwrap()
             .len(),
         1
+    );
+    // The newer metrics' tensors, by the same names as the paper's.
+    assert_eq!(
+        stats
+            .read::<f64>("alpha.srg.mean.without_edge", &[k, 3])
+            .unwrap()
+            .len(),
+        k * 3
+    );
+    assert_eq!(
+        stats
+            .read::<f64>("global.auc_morf.uniform", &[k, m, 7])
+            .unwrap()
+            .len(),
+        k * m * 7
+    );
+    assert_eq!(
+        stats
+            .read::<f64>("spearman.srg.uniform", &[k, m, m])
+            .unwrap()
+            .len(),
+        k * m * m
+    );
+    assert_eq!(
+        stats
+            .read::<f64>("group.alpha.auc_morf.mean.all", &[12, k])
+            .unwrap()
+            .len(),
+        12 * k
+    );
+    for name in [
+        "consistency.faithfulness_vs_srg.mean",
+        "consistency.aopc_morf_vs_auc_morf.uniform",
+        "consistency.srg_fills.mean.uniform",
+        "consistency.auc_morf_fills.mean.uniform",
+    ] {
+        assert_eq!(stats.read::<f64>(name, &[m]).unwrap().len(), m, "{name}");
+    }
+    assert_eq!(
+        stats.meta().extra["metrics"],
+        serde_json::json!(["faithfulness", "aopc_morf", "aopc_lerf", "srg", "auc_morf"])
+    );
+    let metrics = rows(&json, "metrics");
+    assert_eq!(metrics.len(), 5);
+    assert_eq!(metrics[3]["name"], "srg");
+    assert_eq!(metrics[3]["direction"], "descending");
+    assert_eq!(metrics[3]["in_paper"], false);
+    assert_eq!(metrics[4]["direction"], "ascending");
+    assert_eq!(metrics[0]["steps"], false);
+    // Table 2: the paper's 3 within-fill pairs and 2 new ones per fill, then 5 metrics across
+    // the one pair of fills; one row per method each.
+    let consistency = rows(&json, "consistency");
+    assert_eq!(consistency.len(), (2 * (3 + 2) + 5) * m);
+    let comparisons: Vec<&str> = consistency
+        .iter()
+        .step_by(m)
+        .map(|c| c["comparison"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        comparisons[..5],
+        [
+            "faithfulness_vs_aopc_morf",
+            "faithfulness_vs_aopc_lerf",
+            "aopc_morf_vs_aopc_lerf",
+            "faithfulness_vs_srg",
+            "aopc_morf_vs_auc_morf"
+        ]
     );
     assert!(stats.names().all(|name| !name.is_empty()));
 }

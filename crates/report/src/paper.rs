@@ -9,7 +9,10 @@ use crate::error::{ReportError, Result};
 /// The bundled transcription of the paper's tables and claims.
 pub const PAPER_VALUES_JSON: &str = include_str!("../data/paper_values.json");
 
-/// A saliency metric of the paper.
+/// A saliency metric: the paper's three, then the newer ones the stats stage also scores (see
+/// `sal_psychometrics::stage::variant::DEFINITIONS` and docs/artifacts.md for their
+/// definitions). Adding one here is a variant and its row in [`Metric::ALL`] and the `match`es
+/// below; every table, breakdown and figure panel iterates over [`Metric::ALL`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Metric {
@@ -19,40 +22,81 @@ pub enum Metric {
     Morf,
     /// AOPC with the least relevant pixels first: lower is better.
     Lerf,
+    /// Symmetric relevance gain (Bluecher et al., TMLR 2024), AOPC_MoRF - AOPC_LeRF: higher
+    /// is better. Not in the paper.
+    Srg,
+    /// Quantus's pixel-flipping AUC (trapezoid rule over f along MoRF): lower is better. Not
+    /// in the paper.
+    #[serde(rename = "auc_morf")]
+    AucMorf,
 }
 
 impl Metric {
-    /// The paper's name.
+    /// Every metric, the paper's first (the order of its tables).
+    pub const ALL: [Metric; 5] = [
+        Metric::Faithfulness,
+        Metric::Morf,
+        Metric::Lerf,
+        Metric::Srg,
+        Metric::AucMorf,
+    ];
+
+    /// The paper's name (for the newer metrics, their authors').
     pub fn label(self) -> &'static str {
         match self {
             Metric::Faithfulness => "Faithfulness F",
             Metric::Morf => "AOPC_MoRF",
             Metric::Lerf => "AOPC_LeRF",
+            Metric::Srg => "SRG",
+            Metric::AucMorf => "AUC_MoRF (Quantus)",
         }
     }
 
-    /// The name in stats files: `faithfulness`, `morf` or `lerf`.
+    /// [`Metric::label`], followed by "(not in the paper)" for a metric the paper does not have.
+    pub fn tagged_label(self) -> String {
+        if self.in_paper() {
+            self.label().to_owned()
+        } else {
+            format!("{} (not in the paper)", self.label())
+        }
+    }
+
+    /// The name in the report's summary: `faithfulness`, `morf`, `lerf`, `srg` or `auc_morf`.
     pub fn name(self) -> &'static str {
         match self {
             Metric::Faithfulness => "faithfulness",
             Metric::Morf => "morf",
             Metric::Lerf => "lerf",
+            Metric::Srg => "srg",
+            Metric::AucMorf => "auc_morf",
         }
     }
 
-    /// Parses [`Metric::name`] (also `aopc_morf` / `aopc_lerf`, `f`).
+    /// Parses [`Metric::name`] and the stats stage's names (`aopc_morf` / `aopc_lerf`, `f`).
     pub fn from_name(name: &str) -> Option<Self> {
         match name.to_ascii_lowercase().as_str() {
             "faithfulness" | "f" => Some(Metric::Faithfulness),
             "morf" | "aopc_morf" => Some(Metric::Morf),
             "lerf" | "aopc_lerf" => Some(Metric::Lerf),
+            "srg" => Some(Metric::Srg),
+            "auc_morf" => Some(Metric::AucMorf),
             _ => None,
         }
     }
 
     /// Whether a higher score means a better saliency method.
     pub fn higher_is_better(self) -> bool {
-        !matches!(self, Metric::Lerf)
+        !matches!(self, Metric::Lerf | Metric::AucMorf)
+    }
+
+    /// Whether Tomsett et al. (2020) report it.
+    pub fn in_paper(self) -> bool {
+        matches!(self, Metric::Faithfulness | Metric::Morf | Metric::Lerf)
+    }
+
+    /// Whether its scores carry an L (every metric but F).
+    pub fn has_steps(self) -> bool {
+        self != Metric::Faithfulness
     }
 }
 

@@ -10,6 +10,7 @@ use crate::error::{ReportError, Result};
 use crate::examples::pick_examples;
 use crate::figures::build::{figure1, figure_2a, figure_2b};
 use crate::figures::font::{text_support, TextSupport};
+use crate::figures::newer::FigureNewer;
 use crate::figures::{render, Rendered};
 use crate::inputs::ReportInputs;
 use crate::load::dataset::DatasetInfo;
@@ -108,6 +109,20 @@ pub fn run_with_text(
         config,
         text.enabled(),
     ))?);
+    let labels: Vec<String> = metrics
+        .methods
+        .iter()
+        .map(|m| paper.method_label(m))
+        .collect();
+    if let Some(figure) = FigureNewer::from_stats(
+        &stats,
+        &metrics.methods,
+        labels,
+        &metrics.fills,
+        text.enabled(),
+    ) {
+        figures.push(render(&figure)?);
+    }
 
     let cx = Context {
         config,

@@ -14,8 +14,9 @@ struct Column {
 
 /// Table 1: Krippendorff's alpha per metric variant; per column our value, then the paper's.
 ///
-/// Rows are the paper's rows, then any other variant the stats stage computed; columns the
-/// paper's four (fill x edge), then those of any other fill we computed.
+/// Rows are the paper's rows, then any other variant the stats stage computed (other L, and the
+/// metrics the paper does not have, labelled so); columns the paper's four (fill x edge), then
+/// those of any other fill we computed.
 pub fn table1(paper: &PaperValues, stats: &Stats, fills: &[String]) -> Table {
     let mut columns: Vec<Column> = paper
         .table1
@@ -69,8 +70,8 @@ pub fn table1(paper: &PaperValues, stats: &Stats, fills: &[String]) -> Table {
     extra.dedup();
     for (metric, steps) in extra {
         let label = match steps {
-            Some(l) => format!("{}, L={l}", metric.label()),
-            None => metric.label().to_owned(),
+            Some(l) => format!("{}, L={l}", metric.tagged_label()),
+            None => metric.tagged_label(),
         };
         rows.push((label, metric, steps, None));
     }

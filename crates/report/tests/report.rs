@@ -27,6 +27,8 @@ fn writes_every_file_and_the_figures_decode() {
         "figures/figure2a.svg",
         "figures/figure2b.png",
         "figures/figure2b.svg",
+        "figures/figure_newer_metrics.png",
+        "figures/figure_newer_metrics.svg",
         "report.html",
         "report.md",
         "summary.json",
@@ -65,8 +67,8 @@ fn writes_every_file_and_the_figures_decode() {
     let html = fs_err::read_to_string(out.dir.join("report.html")).unwrap();
     assert_eq!(
         html.matches("data:image/svg+xml;base64,").count(),
-        3,
-        "three embedded figures"
+        4,
+        "four embedded figures"
     );
     assert!(
         !html.contains("src=\"figures/"),
@@ -124,6 +126,61 @@ fn the_markdown_holds_both_tables_with_the_papers_values_and_the_header() {
         "per-class table"
     );
     assert!(md.contains("| confidence<=0.8 | 8 |"), "confidence table");
+}
+
+#[test]
+fn the_metrics_not_in_the_paper_have_their_own_labelled_rows_and_figure() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = Synthetic::default().write(&dir.path().join("in"));
+    let out = sal_report::run(&config(), &inputs, &dir.path().join("out")).unwrap();
+    let md = fs_err::read_to_string(out.dir.join("report.md")).unwrap();
+    let section = |heading: &str| {
+        let heading = format!("## {heading}");
+        let start = md.find(&heading).unwrap_or_else(|| panic!("{heading}"));
+        let rest = &md[start + heading.len()..];
+        rest[..rest.find("\n## ").unwrap_or(rest.len())].to_owned()
+    };
+    // Table 1: their own rows (support: alpha of variant i = 0.1 + 0.02 i (+ 0.1 with edge),
+    // - 0.05 for the uniform fill; SRG at L=20 is variant 6: mean fill 0.32 with edge, 0.22
+    // without; columns with edge (mean, uniform), then without), no paper value.
+    let table1 = section("Table 1");
+    let row = table1
+        .lines()
+        .find(|l| l.starts_with("| SRG (not in the paper), L=20 |"))
+        .expect("SRG row in Table 1");
+    assert!(
+        row.contains("| 0.32 (0.30–0.34) | — | 0.27 (0.25–0.29) | — | 0.22 (0.20–0.24) | — |"),
+        "{row}"
+    );
+    assert!(table1.contains("| AUC_MoRF (Quantus) (not in the paper), L=10 |"));
+    // Inter-method reliability: rows for both, with and without edge.
+    let inter = section("Inter-method reliability");
+    assert!(
+        inter.contains("| SRG (not in the paper), L=20, mean fill | 0.35 | 0.40 |"),
+        "{inter}"
+    );
+    assert!(inter.contains("AUC_MoRF (Quantus) (not in the paper), L=10, uniform fill"));
+    // Table 2: the pairs the stage computed for them.
+    let table2 = section("Table 2");
+    assert!(table2.contains(
+        "| Faithfulness F, mean fill vs SRG (not in the paper), L=20, mean fill | 0.25 |"
+    ));
+    // Global means and breakdowns have their columns and tables.
+    assert!(
+        md.contains("SRG (not in the paper), L=20 |"),
+        "global column"
+    );
+    assert!(
+        md.contains("Mean SRG (not in the paper), L=20, mean fill per class (higher is better)")
+    );
+    assert!(md.contains("Mean AUC_MoRF (Quantus) (not in the paper), L=20, uniform fill per class (lower is better)"));
+    // Their section: the recorded definitions and the figure.
+    let newer = section("Metrics not in the paper");
+    assert!(
+        newer.contains("SRG: SRG_L = AOPC_MoRF_L - AOPC_LeRF_L"),
+        "{newer}"
+    );
+    assert!(newer.contains("figures/figure_newer_metrics"), "{newer}");
 }
 
 #[test]

@@ -14,7 +14,7 @@ use crate::stage::results::{
     Consistency, GroupAlpha, GroupRandom, GroupScore, NanCount, PairRho, RandomBaseline,
     Reliability, Score,
 };
-use crate::stage::variant::{Order, Subset, Variant};
+use crate::stage::variant::{Subset, Variant, DEFINITIONS};
 
 /// Rank tables bootstrapped together on shared resamples (one progress step each).
 const SHARED_BOOTSTRAPS: usize = 8;
@@ -210,24 +210,34 @@ fn pairwise_spearman(
     Ok(out)
 }
 
-/// Table 2: per method, Spearman's rho between metrics (AOPC at `consistency_steps`): within
-/// each fill F vs MoRF, F vs LeRF, MoRF vs LeRF; between each pair of fills F, MoRF, LeRF.
+/// Table 2: per method, Spearman's rho between two metric variants, each curve metric at
+/// `consistency_steps`. Within each fill, every pair a definition lists in `consistency_with`
+/// (the paper's F vs MoRF, F vs LeRF, MoRF vs LeRF, then the newer metrics' pairs); between
+/// each pair of fills, every metric marked `across_fills`. Comparisons are named
+/// `<x>_vs_<y>` and `<metric>_fills`.
 pub fn consistency(inputs: &StageInputs, settings: &Settings) -> Result<Vec<Consistency>> {
-    let l = settings.consistency_steps;
-    let f = |fill: &str| Variant::faithfulness(fill);
-    let morf = |fill: &str| Variant::aopc(Order::Morf, l, fill);
-    let lerf = |fill: &str| Variant::aopc(Order::Lerf, l, fill);
-    let mut comparisons: Vec<(&'static str, Variant, Variant)> = Vec::new();
+    let l = Some(settings.consistency_steps);
+    let mut comparisons: Vec<(String, Variant, Variant)> = Vec::new();
     for fill in &inputs.fills {
-        comparisons.push(("faithfulness_vs_aopc_morf", f(fill), morf(fill)));
-        comparisons.push(("faithfulness_vs_aopc_lerf", f(fill), lerf(fill)));
-        comparisons.push(("aopc_morf_vs_aopc_lerf", morf(fill), lerf(fill)));
+        for d in &DEFINITIONS {
+            for &x in d.consistency_with {
+                comparisons.push((
+                    format!("{}_vs_{}", x.name(), d.name),
+                    Variant::at(x, l, fill),
+                    Variant::at(d.metric, l, fill),
+                ));
+            }
+        }
     }
     for (i, a) in inputs.fills.iter().enumerate() {
         for b in &inputs.fills[i + 1..] {
-            comparisons.push(("faithfulness_fills", f(a), f(b)));
-            comparisons.push(("aopc_morf_fills", morf(a), morf(b)));
-            comparisons.push(("aopc_lerf_fills", lerf(a), lerf(b)));
+            for d in DEFINITIONS.iter().filter(|d| d.across_fills) {
+                comparisons.push((
+                    format!("{}_fills", d.name),
+                    Variant::at(d.metric, l, a),
+                    Variant::at(d.metric, l, b),
+                ));
+            }
         }
     }
     let mut out = Vec::new();
@@ -236,7 +246,7 @@ pub fn consistency(inputs: &StageInputs, settings: &Settings) -> Result<Vec<Cons
             let c = spearman(&inputs.method_scores(m, x), &inputs.method_scores(m, y))?;
             out.push(Consistency {
                 method: method.clone(),
-                comparison,
+                comparison: comparison.clone(),
                 x: x.into(),
                 y: y.into(),
                 rho: c.value,

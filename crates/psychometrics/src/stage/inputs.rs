@@ -1,6 +1,8 @@
 //! What the stage reads: `saliency.safetensors` (images, labels, confidence, method names) and
-//! `metrics.safetensors` (drop curves, faithfulness, random baseline, saturation counts), reduced
-//! to per-image scores.
+//! `metrics.safetensors` (drop curves, f(x), faithfulness, random baseline, saturation counts),
+//! reduced to per-image scores: every metric of
+//! [`DEFINITIONS`](crate::stage::variant::DEFINITIONS) computed from the curves, at every L the
+//! stage reports.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,9 +11,10 @@ use sal_artifact::names::{metrics as mn, saliency as sn};
 use sal_artifact::{input_key, Artifact, Kind};
 
 use crate::error::{Result, StatsError};
-use crate::stage::variant::{Metric, Order, Variant};
+use crate::stage::variant::{Curves, Metric, Order, Source, Variant, DEFINITIONS};
 
-/// The inputs of the stage, with every AOPC already reduced to the L values the stage reports.
+/// The inputs of the stage, with every curve metric already reduced to the L values the stage
+/// reports.
 #[derive(Debug)]
 pub struct StageInputs {
     /// `<attribute dir>/saliency.safetensors`.
@@ -42,10 +45,14 @@ pub struct StageInputs {
     pub skipped_aopc_steps: Vec<usize>,
     /// L of the internal-consistency table: the requested one, or `curve_steps` if shorter.
     pub consistency_steps: usize,
-    /// The L values at which AOPC is held (`aopc_steps` and `consistency_steps`), ascending.
+    /// The L values at which the curve metrics are held (`aopc_steps` and
+    /// `consistency_steps`), ascending.
     pub steps: Vec<usize>,
-    /// AOPC at each of `steps` per (method, order, fill), [N, steps].
-    aopc: BTreeMap<(String, Order, String), Vec<f64>>,
+    /// f(x) per image (`p0`), [N].
+    pub p0: Vec<f64>,
+    /// Each curve metric (AOPC MoRF / LeRF, SRG, ...) at each of `steps` per (method, metric,
+    /// fill), [N, steps].
+    curve_scores: BTreeMap<(String, Metric, String), Vec<f64>>,
     /// Faithfulness per (method, fill), [N], NaN where undefined.
     faithfulness: BTreeMap<(String, String), Vec<f64>>,
     /// Per-image AOPC of the mean random curve at each of `steps`, per fill, [N, steps].
@@ -58,8 +65,8 @@ pub struct StageInputs {
 }
 
 impl StageInputs {
-    /// Reads both artifacts and computes AOPC at the requested `aopc_steps` that fit the curves
-    /// and at `consistency_steps` (or the curves' L if shorter).
+    /// Reads both artifacts and computes every curve metric at the requested `aopc_steps` that
+    /// fit the curves and at `consistency_steps` (or the curves' L if shorter).
     pub fn read(
         attribute_dir: &Path,
         metrics_dir: &Path,
@@ -163,17 +170,22 @@ impl StageInputs {
         }
         let steps = &steps[..];
 
-        let mut aopc = BTreeMap::new();
+        let p0 = metrics.read_finite::<f64>(mn::P0, &[n])?;
+        let mut curve_scores = BTreeMap::new();
         let mut faithfulness = BTreeMap::new();
         for method in &methods {
             for fill in &fills {
-                for order in Order::ALL {
-                    let name = mn::drop(method, order.name(), fill);
-                    let curves = metrics.read_finite::<f64>(&name, &[n, width])?;
-                    aopc.insert(
-                        (method.clone(), order, fill.clone()),
-                        aopc_at(&curves, width, steps),
-                    );
+                let read = |order: Order| {
+                    metrics.read_finite::<f64>(&mn::drop(method, order.name(), fill), &[n, width])
+                };
+                let (morf, lerf) = (read(Order::Morf)?, read(Order::Lerf)?);
+                for definition in &DEFINITIONS {
+                    if let Source::Curves(score) = definition.source {
+                        curve_scores.insert(
+                            (method.clone(), definition.metric, fill.clone()),
+                            curve_metric_at(score, &morf, &lerf, &p0, width, steps),
+                        );
+                    }
                 }
                 let name = mn::faithfulness(method, fill);
                 let f: Vec<f64> = metrics
@@ -228,7 +240,8 @@ impl StageInputs {
             skipped_aopc_steps: skipped,
             consistency_steps,
             steps: steps.to_vec(),
-            aopc,
+            p0,
+            curve_scores,
             faithfulness,
             random_per_image,
             random_per_ordering,
@@ -241,10 +254,10 @@ impl StageInputs {
     }
 
     fn step_column(&self, steps: Option<usize>) -> usize {
-        let l = steps.expect("AOPC variants carry their L");
+        let l = steps.expect("curve metrics carry their L");
         self.steps
             .binary_search(&l)
-            .unwrap_or_else(|_| panic!("AOPC at L = {l} was not read"))
+            .unwrap_or_else(|_| panic!("curve metrics at L = {l} were not computed"))
     }
 
     /// The scores of method `m` (index into `methods`) for `variant`, one per image.
@@ -253,12 +266,12 @@ impl StageInputs {
     /// Returns [N].
     pub fn method_scores(&self, m: usize, variant: &Variant) -> Vec<f64> {
         let method = self.methods[m].clone();
-        match variant.metric {
-            Metric::Faithfulness => self.faithfulness[&(method, variant.fill.clone())].clone(),
-            Metric::Aopc(order) => {
+        match variant.metric.definition().source {
+            Source::Faithfulness => self.faithfulness[&(method, variant.fill.clone())].clone(),
+            Source::Curves(_) => {
                 let j = self.step_column(variant.steps);
                 let s = self.steps.len();
-                self.aopc[&(method, order, variant.fill.clone())]
+                self.curve_scores[&(method, variant.metric, variant.fill.clone())]
                     .iter()
                     .skip(j)
                     .step_by(s)
@@ -336,6 +349,31 @@ pub fn aopc_at(drops: &[f64], width: usize, steps: &[usize]) -> Vec<f64> {
     out
 }
 
+/// A curve metric `score` of each image at each L of `steps`.
+///
+/// # Shapes
+/// `morf`, `lerf`: [N, width] drop curves (width = L_max + 1); `p0`: [N]; `steps`: [S], each
+/// in 1..=L_max; returns [N, S].
+pub fn curve_metric_at(
+    score: fn(Curves<'_>, usize) -> f64,
+    morf: &[f64],
+    lerf: &[f64],
+    p0: &[f64],
+    width: usize,
+    steps: &[usize],
+) -> Vec<f64> {
+    let mut out = Vec::with_capacity(p0.len() * steps.len());
+    for ((morf, lerf), &p0) in morf
+        .chunks_exact(width)
+        .zip(lerf.chunks_exact(width))
+        .zip(p0)
+    {
+        let curves = Curves { morf, lerf, p0 };
+        out.extend(steps.iter().map(|&l| score(curves, l)));
+    }
+    out
+}
+
 /// A string list from an artifact's metadata (`methods`, `fills`): the kind-specific field if
 /// present, else the field of its config section; empty when neither exists.
 fn configured_list(artifact: &Artifact, key: &str) -> Vec<String> {
@@ -381,6 +419,52 @@ mod tests {
         ];
         let a = aopc_at(&curves, 4, &[1, 3]);
         assert_eq!(a, [0.25, 0.5, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn curve_aopc_is_bit_identical_to_the_cumulative_aopc() {
+        // The per-L sums of the metric definitions must give the same bits as the running sum
+        // (stats files of schema 2 hold those).
+        let curves: Vec<f64> = (0..2 * 101)
+            .map(|i| ((i * 7919) % 1000) as f64 * 1e-3 / 3.0)
+            .map(|v| if v == 0.0 { 0.0 } else { v })
+            .collect();
+        let curves: Vec<f64> = curves
+            .chunks_exact(101)
+            .flat_map(|c| std::iter::once(0.0).chain(c[1..].iter().copied()))
+            .collect();
+        let steps = [1, 20, 37, 100];
+        let p0 = [0.9, 0.5];
+        let via_definition = curve_metric_at(
+            crate::stage::variant::aopc_morf,
+            &curves,
+            &curves,
+            &p0,
+            101,
+            &steps,
+        );
+        let cumulative = aopc_at(&curves, 101, &steps);
+        assert_eq!(
+            via_definition
+                .iter()
+                .map(|v| v.to_bits())
+                .collect::<Vec<_>>(),
+            cumulative.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn curve_metrics_are_per_image_and_per_step() {
+        // Two images, L_max = 2; SRG and AUC worked by hand.
+        let morf = [0.0, 0.5, 0.75, /* image 2 */ 0.0, 0.25, 0.5];
+        let lerf = [0.0, 0.25, 0.25, /* image 2 */ 0.0, 0.0, 0.5];
+        let p0 = [1.0, 0.75];
+        let srg = curve_metric_at(crate::stage::variant::srg, &morf, &lerf, &p0, 3, &[1, 2]);
+        // Image 1: (0.25)/2, (0.25 + 0.5)/3; image 2: 0.25/2, (0.25 + 0)/3.
+        assert_eq!(srg, [0.125, 0.25, 0.125, 0.25 / 3.0]);
+        let auc = curve_metric_at(crate::stage::variant::auc_morf, &morf, &lerf, &p0, 3, &[2]);
+        // f after steps 1, 2: image 1 (0.5, 0.25) -> 0.375; image 2 (0.5, 0.25) -> 0.375.
+        assert_eq!(auc, [0.375, 0.375]);
     }
 
     #[test]

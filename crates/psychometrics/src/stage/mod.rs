@@ -3,12 +3,13 @@
 //! intervals, the random baseline, and per-label / per-confidence breakdowns).
 //!
 //! Ranking direction: on every image the methods are ranked so that **rank 1 is the best
-//! method** by the metric: higher F, higher AOPC_MoRF, lower AOPC_LeRF. Ties share their average
+//! method** by the metric: higher F, higher AOPC_MoRF, lower AOPC_LeRF, higher SRG, lower
+//! AUC_MoRF (each metric's row of [`variant::DEFINITIONS`]). Ties share their average
 //! rank; a NaN faithfulness is a missing value of that method (unit) for that image (coder).
 //! With the ordinal (or interval) level the direction does not change alpha; it makes the mean
 //! ranks readable.
 //!
-//! The output tensors and the JSON are documented in `crates/psychometrics/ARTIFACT.md`.
+//! The output tensors and the JSON are documented in `docs/artifacts.md`.
 
 pub mod compute;
 pub mod inputs;
@@ -28,8 +29,8 @@ use crate::error::{Result, StatsError};
 use crate::level::Level;
 use crate::stage::compute::Settings;
 use crate::stage::inputs::StageInputs;
-use crate::stage::results::{Group, StatsResults, SubsetInfo};
-use crate::stage::variant::{Subset, Variant};
+use crate::stage::results::{Group, MetricInfo, StatsResults, SubsetInfo};
+use crate::stage::variant::{Subset, Variant, DEFINITIONS};
 
 pub use write::STATS_JSON;
 
@@ -179,6 +180,7 @@ pub fn run_with(
         images: n,
         methods: inputs.methods.clone(),
         fills: inputs.fills.clone(),
+        metrics: DEFINITIONS.iter().map(MetricInfo::from).collect(),
         subsets: subsets
             .iter()
             .map(|s| SubsetInfo {

@@ -4,7 +4,8 @@
 use serde::Serialize;
 
 use crate::level::Level;
-use crate::stage::variant::Variant;
+use crate::rank::Direction;
+use crate::stage::variant::{Definition, Variant};
 
 /// Everything the `stats` stage computes.
 #[derive(Debug, Clone, Serialize)]
@@ -17,6 +18,8 @@ pub struct StatsResults {
     pub methods: Vec<String>,
     /// The fills.
     pub fills: Vec<String>,
+    /// The metrics scored, with their definitions (`sal_psychometrics::stage::variant::DEFINITIONS`).
+    pub metrics: Vec<MetricInfo>,
     /// The sets of methods ranked together: `all`, and `without_<baseline>`.
     pub subsets: Vec<SubsetInfo>,
     /// L of the metric curves.
@@ -59,6 +62,33 @@ pub struct StatsResults {
     pub groups: Vec<Group>,
 }
 
+/// A metric's definition as `stats.json` records it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MetricInfo {
+    /// Its name in every record's `metric` field and in the tensor names.
+    pub name: &'static str,
+    /// `descending` (higher is better: rank 1 = highest) or `ascending` (lower is better).
+    pub direction: Direction,
+    /// Whether its records carry an L (`steps`): every metric computed from the drop curves.
+    pub steps: bool,
+    /// Whether Tomsett et al. (2020) report it.
+    pub in_paper: bool,
+    /// The definition in one line.
+    pub definition: &'static str,
+}
+
+impl From<&Definition> for MetricInfo {
+    fn from(d: &Definition) -> Self {
+        MetricInfo {
+            name: d.name,
+            direction: d.direction,
+            steps: d.metric.has_steps(),
+            in_paper: d.in_paper,
+            definition: d.summary,
+        }
+    }
+}
+
 /// A named set of methods.
 #[derive(Debug, Clone, Serialize)]
 pub struct SubsetInfo {
@@ -82,9 +112,9 @@ pub struct NanCount {
 /// Which metric variant a row is about.
 #[derive(Debug, Clone, Serialize)]
 pub struct VariantRef {
-    /// `faithfulness`, `aopc_morf` or `aopc_lerf`.
+    /// A metric's name (`faithfulness`, `aopc_morf`, `aopc_lerf`, `srg`, `auc_morf`).
     pub metric: &'static str,
-    /// L for AOPC, null for faithfulness.
+    /// L for the metrics computed from the curves, null for faithfulness.
     pub steps: Option<usize>,
     /// Fill.
     pub fill: String,
@@ -147,9 +177,10 @@ pub struct PairRho {
 pub struct Consistency {
     /// Method.
     pub method: String,
-    /// `faithfulness_vs_aopc_morf`, `faithfulness_vs_aopc_lerf`, `aopc_morf_vs_aopc_lerf` (one
-    /// fill), or `faithfulness_fills`, `aopc_morf_fills`, `aopc_lerf_fills` (two fills).
-    pub comparison: &'static str,
+    /// `<x>_vs_<y>` (one fill: `faithfulness_vs_aopc_morf`, `faithfulness_vs_aopc_lerf`,
+    /// `aopc_morf_vs_aopc_lerf`, `faithfulness_vs_srg`, `aopc_morf_vs_auc_morf`) or
+    /// `<metric>_fills` (two fills), from the metrics' definitions.
+    pub comparison: String,
     /// First variant.
     pub x: VariantRef,
     /// Second variant.

@@ -1,5 +1,5 @@
 //! Writing the results: `stats.safetensors` (numeric tables, documented in
-//! `crates/psychometrics/ARTIFACT.md`) and `stats.json`.
+//! `docs/artifacts.md`) and `stats.json`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -214,6 +214,10 @@ pub fn write(results: &StatsResults, meta: Meta, out_dir: &Path) -> Result<()> {
     let meta = meta
         .with_extra("methods", serde_json::json!(results.methods))
         .with_extra("fills", serde_json::json!(results.fills))
+        .with_extra(
+            "metrics",
+            serde_json::json!(results.metrics.iter().map(|m| m.name).collect::<Vec<_>>()),
+        )
         .with_extra("subsets", serde_json::json!(subsets))
         .with_extra("groups", serde_json::json!(groups))
         .with_extra("images", serde_json::json!(results.images))

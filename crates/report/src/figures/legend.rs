@@ -32,11 +32,11 @@ fn label<DB: DrawingBackend>(
     Ok(x + width + 24)
 }
 
-/// A coloured swatch and name per method, then the random baseline's line and band.
-pub fn draw_method_legend<DB: DrawingBackend>(
+/// A coloured swatch and name per method; returns the x after the last.
+pub fn draw_methods_only_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     methods: &[String],
-) -> Result<(), String> {
+) -> Result<i32, String> {
     let mut x = 16;
     for (i, name) in methods.iter().enumerate() {
         area.draw(&Rectangle::new(
@@ -46,6 +46,15 @@ pub fn draw_method_legend<DB: DrawingBackend>(
         .map_err(plot_err)?;
         x = label(area, name, x + 30)?;
     }
+    Ok(x)
+}
+
+/// A coloured swatch and name per method, then the random baseline's line and band.
+pub fn draw_method_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    methods: &[String],
+) -> Result<(), String> {
+    let x = draw_methods_only_legend(area, methods)?;
     area.draw(&Rectangle::new(
         [(x, Y - 7), (x + 24, Y + 7)],
         RGBColor(120, 120, 120).mix(0.3).filled(),

@@ -7,6 +7,7 @@ pub mod figure2a;
 pub mod figure2b;
 pub mod font;
 pub mod legend;
+pub mod newer;
 pub mod render;
 
 pub use render::{render, Figure, Rendered};

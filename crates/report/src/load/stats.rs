@@ -19,11 +19,12 @@ pub struct Variant {
 }
 
 impl Variant {
-    /// A short label such as `AOPC_MoRF, L=100, mean fill`.
+    /// A short label such as `AOPC_MoRF, L=100, mean fill` (`SRG (not in the paper), L=100,
+    /// mean fill` for a metric the paper does not have).
     pub fn label(&self) -> String {
         match self.steps {
-            Some(l) => format!("{}, L={l}, {} fill", self.metric.label(), self.fill),
-            None => format!("{}, {} fill", self.metric.label(), self.fill),
+            Some(l) => format!("{}, L={l}, {} fill", self.metric.tagged_label(), self.fill),
+            None => format!("{}, {} fill", self.metric.tagged_label(), self.fill),
         }
     }
 }
@@ -126,6 +127,8 @@ pub struct Stats {
     pub mean_interval_level: Option<f64>,
     /// L of the AOPC in Table 2, if recorded.
     pub consistency_steps: Option<usize>,
+    /// Each metric's one-line definition as the stage recorded it (`metrics` of stats/3).
+    pub definitions: Vec<(Metric, String)>,
     /// Table 1 cells.
     pub alpha: Vec<AlphaEntry>,
     /// Inter-method reliability.

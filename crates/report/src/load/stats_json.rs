@@ -18,6 +18,9 @@ pub const EDGE: &str = "edge";
 #[derive(Debug, Deserialize)]
 struct File {
     methods: Vec<String>,
+    /// The metrics' definitions (stats/3; absent before).
+    #[serde(default)]
+    metrics: Vec<MetricRecord>,
     alpha_level: Option<String>,
     bootstrap: Option<usize>,
     alpha_ci: Option<f64>,
@@ -34,6 +37,13 @@ struct File {
     random_baseline: Vec<Random>,
     #[serde(default)]
     groups: Vec<GroupRecord>,
+}
+
+#[derive(Debug, Deserialize)]
+struct MetricRecord {
+    name: String,
+    #[serde(default)]
+    definition: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -135,7 +145,7 @@ pub fn parse_stats(path: &Path, text: &str, class_names: &[String]) -> Result<St
                 steps: Some(l),
                 fill: v.fill.clone(),
             }),
-            (_, None) => Err(bad(format!("AOPC metric `{}` without `steps`", v.metric))),
+            (_, None) => Err(bad(format!("curve metric `{}` without `steps`", v.metric))),
         }
     };
     let score = |s: &Score| -> Result<GroupMean> {
@@ -162,6 +172,13 @@ pub fn parse_stats(path: &Path, text: &str, class_names: &[String]) -> Result<St
         mean_interval_level: file.mean_ci,
         confidence_threshold: file.confidence_threshold,
         consistency_steps: file.consistency_steps,
+        // Definitions of metrics this report does not know are skipped: their records would
+        // fail below with the metric's name.
+        definitions: file
+            .metrics
+            .iter()
+            .filter_map(|m| Some((Metric::from_name(&m.name)?, m.definition.clone())))
+            .collect(),
         ..Stats::default()
     };
     for r in &file.reliability {
@@ -320,12 +337,12 @@ mod tests {
 
     #[test]
     fn an_unknown_metric_is_an_error_naming_the_file() {
-        let text = r#"{"methods": ["a", "b"], "global": [{"method": "a", "metric": "auc", "steps": 1, "fill": "mean", "mean": 0.1, "ci": [0, 1]}]}"#;
+        let text = r#"{"methods": ["a", "b"], "global": [{"method": "a", "metric": "iauc", "steps": 1, "fill": "mean", "mean": 0.1, "ci": [0, 1]}]}"#;
         let err = parse_stats(Path::new("/x/stats.json"), text, &names())
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("/x/stats.json") && err.contains("auc"),
+            err.contains("/x/stats.json") && err.contains("iauc"),
             "{err}"
         );
     }

@@ -16,7 +16,7 @@ fn variants(groups: &[&Group]) -> Vec<Variant> {
     v
 }
 
-/// Only the largest L of each AOPC metric (the breakdowns would otherwise repeat every L).
+/// Only the largest L of each curve metric (the breakdowns would otherwise repeat every L).
 fn headline(variants: Vec<Variant>) -> Vec<Variant> {
     let max_l = |metric: Metric| {
         variants
@@ -25,14 +25,11 @@ fn headline(variants: Vec<Variant>) -> Vec<Variant> {
             .filter_map(|v| v.steps)
             .max()
     };
-    let (morf, lerf) = (max_l(Metric::Morf), max_l(Metric::Lerf));
+    let largest: Vec<(Metric, Option<usize>)> =
+        Metric::ALL.iter().map(|&m| (m, max_l(m))).collect();
     variants
         .into_iter()
-        .filter(|v| match v.metric {
-            Metric::Faithfulness => true,
-            Metric::Morf => v.steps == morf,
-            Metric::Lerf => v.steps == lerf,
-        })
+        .filter(|v| !v.metric.has_steps() || largest.contains(&(v.metric, v.steps)))
         .collect()
 }
 

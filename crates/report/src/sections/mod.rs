@@ -76,6 +76,7 @@ pub fn document(cx: &Context<'_>) -> Document {
     results::figure2b(&mut doc, cx);
     results::global_scores(&mut doc, cx);
     results::stats_global(&mut doc, cx);
+    results::newer_metrics(&mut doc, cx);
     reliability::inter_method_section(&mut doc, cx);
     reliability::table2_section(&mut doc, cx);
     breakdowns::write(&mut doc, cx);

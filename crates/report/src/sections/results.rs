@@ -195,23 +195,24 @@ pub fn stats_global(doc: &mut Document, cx: &Context<'_>) {
             .filter_map(|g| g.variant.steps)
             .max()
     };
-    let columns = [
-        (Metric::Faithfulness, None),
-        (Metric::Morf, max_l(Metric::Morf)),
-        (Metric::Lerf, max_l(Metric::Lerf)),
-    ];
+    // Every metric the stage reported, at its largest L: the paper's, then the newer ones.
+    let columns: Vec<(Metric, Option<usize>)> = Metric::ALL
+        .iter()
+        .map(|&m| (m, max_l(m)))
+        .filter(|&(m, l)| !m.has_steps() || l.is_some())
+        .collect();
     let mut header = vec!["Method".to_owned(), "Fill".to_owned()];
-    for (metric, l) in columns {
+    for &(metric, l) in &columns {
         header.push(match l {
-            Some(l) => format!("{}, L={l}", metric.label()),
-            None => metric.label().to_owned(),
+            Some(l) => format!("{}, L={l}", metric.tagged_label()),
+            None => metric.tagged_label(),
         });
     }
     let mut table = Table::new(header);
     for fill in &cx.metrics.fills {
         for method in &cx.metrics.methods {
             let mut row = vec![cx.paper.method_label(method), fill.clone()];
-            for (metric, steps) in columns {
+            for &(metric, steps) in &columns {
                 let variant = Variant {
                     metric,
                     steps,
@@ -231,18 +232,19 @@ pub fn stats_global(doc: &mut Document, cx: &Context<'_>) {
             .filter(|r| &r.fill == fill)
             .max_by_key(|r| r.steps);
         if let Some(r) = random {
-            table.row([
-                "random baseline".to_owned(),
-                fill.clone(),
-                String::new(),
-                format!(
+            // In the AOPC_MoRF column (the same quantity as AOPC_LeRF for random orderings).
+            let mut row = vec![String::new(); 2 + columns.len()];
+            row[0] = "random baseline".to_owned();
+            row[1] = fill.clone();
+            if let Some(i) = columns.iter().position(|c| c.0 == Metric::Morf) {
+                row[2 + i] = format!(
                     "{} (L={}, R={})",
                     with_interval(r.mean, r.interval),
                     r.steps,
                     r.orderings
-                ),
-                String::new(),
-            ]);
+                );
+            }
+            table.row(row);
         }
     }
     let level = s.mean_interval_level.map_or_else(
@@ -255,5 +257,63 @@ pub fn stats_global(doc: &mut Document, cx: &Context<'_>) {
             s.bootstrap.map_or_else(|| "an unrecorded number of".to_owned(), |b| b.to_string())
         ),
         table,
+    );
+}
+
+/// The metrics the paper does not have (SRG, Quantus's AUC): their definitions, and the figure
+/// of their global means against L. Their Table 1, inter-method, Table 2, global and breakdown
+/// rows are in those tables, labelled "not in the paper".
+pub fn newer_metrics(doc: &mut Document, cx: &Context<'_>) {
+    let s = cx.stats;
+    let newer: Vec<Metric> = Metric::ALL
+        .into_iter()
+        .filter(|m| !m.in_paper())
+        .filter(|m| s.global.iter().any(|g| g.variant.metric == *m))
+        .collect();
+    if newer.is_empty() {
+        return;
+    }
+    doc.heading(2, "Metrics not in the paper: SRG and Quantus's AUC");
+    doc.paragraph(
+        "The stats stage also scores metrics proposed or popularised since the paper, from the same drop curves (no further forward passes), with the same psychometrics: their rows in Table 1, the inter-method reliability, Table 2, the global scores and the breakdowns are labelled \"not in the paper\". Their definitions, as the stats stage recorded them:",
+    );
+    let definitions: Vec<String> = newer
+        .iter()
+        .map(|m| {
+            let text = s
+                .definitions
+                .iter()
+                .find(|(d, _)| d == m)
+                .map_or("(definition not recorded in stats.json)", |(_, t)| {
+                    t.as_str()
+                });
+            format!("{}: {text}", m.label())
+        })
+        .collect();
+    doc.list(definitions);
+    let level = s.mean_interval_level.map_or_else(
+        || "unrecorded-level".to_owned(),
+        |l| format!("{}%", num(l * 100.0, 1)),
+    );
+    // The stage draws the figure exactly when this finds panels.
+    let drawn = crate::figures::newer::FigureNewer::from_stats(
+        s,
+        &cx.metrics.methods,
+        Vec::new(),
+        &cx.metrics.fills,
+        false,
+    )
+    .is_some();
+    if !drawn {
+        return;
+    }
+    doc.figure(
+        crate::figures::newer::NAME,
+        format!(
+            "Global mean over the {} evaluated images of each metric not in the paper against L (the L values of `[stats] aopc_steps`), per method, with the stats stage's {level} bootstrap intervals; rows: metrics ({}), columns: fills ({}). Not in the paper: there is no figure to compare with.",
+            cx.saliency.len(),
+            newer.iter().map(|m| m.label()).collect::<Vec<_>>().join(", "),
+            cx.metrics.fills.join(", ")
+        ),
     );
 }

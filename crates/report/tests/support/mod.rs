@@ -291,7 +291,8 @@ impl Synthetic {
         let v = |metric: &str, l: Option<usize>, fill: &str| json!({"metric": metric, "steps": l, "fill": fill});
         let variants: Vec<(&str, Option<usize>)> = std::iter::once(("faithfulness", None))
             .chain(
-                ["aopc_morf", "aopc_lerf"]
+                // The paper's, then the metrics it does not have (stats/3).
+                ["aopc_morf", "aopc_lerf", "srg", "auc_morf"]
                     .iter()
                     .flat_map(|m| steps.map(|l| (*m, Some(l)))),
             )
@@ -365,6 +366,18 @@ impl Synthetic {
                     v("aopc_lerf", l, "uniform"),
                     0.65,
                 ),
+                (
+                    "faithfulness_vs_srg",
+                    v("faithfulness", None, "mean"),
+                    v("srg", l, "mean"),
+                    0.25,
+                ),
+                (
+                    "srg_fills",
+                    v("srg", l, "mean"),
+                    v("srg", l, "uniform"),
+                    0.8,
+                ),
             ];
             for (comparison, x, y, rho) in pairs {
                 consistency.push(json!({"method": method, "comparison": comparison, "x": x, "y": y, "rho": rho, "n": 30}));
@@ -381,6 +394,8 @@ impl Synthetic {
                         ("faithfulness", None, f),
                         ("aopc_morf", Some(20), morf),
                         ("aopc_lerf", Some(20), lerf),
+                        ("srg", Some(20), morf - lerf),
+                        ("auc_morf", Some(20), 1.0 - morf),
                     ] {
                         let mut row = v(metric, l, fill);
                         let extra = json!({"method": method, "n": 30, "mean": mean, "ci": [mean - 0.01, mean + 0.01]});
@@ -425,7 +440,14 @@ impl Synthetic {
             .flat_map(|fill| steps.map(|l| json!({"fill": fill, "steps": l, "orderings": self.orderings, "mean": 0.1, "interval": [0.08, 0.12], "ci": [0.09, 0.11]})))
             .collect();
         json!({
-            "schema": "stats/1", "images": CLASSES.len() * self.per_class, "methods": METHODS, "fills": FILLS,
+            "schema": "stats/3", "images": CLASSES.len() * self.per_class, "methods": METHODS, "fills": FILLS,
+            "metrics": [
+                {"name": "faithfulness", "direction": "descending", "steps": false, "in_paper": true, "definition": "F"},
+                {"name": "aopc_morf", "direction": "descending", "steps": true, "in_paper": true, "definition": "AOPC MoRF"},
+                {"name": "aopc_lerf", "direction": "ascending", "steps": true, "in_paper": true, "definition": "AOPC LeRF"},
+                {"name": "srg", "direction": "descending", "steps": true, "in_paper": false, "definition": "SRG_L = AOPC_MoRF_L - AOPC_LeRF_L"},
+                {"name": "auc_morf", "direction": "ascending", "steps": true, "in_paper": false, "definition": "Quantus trapezoid AUC"},
+            ],
             "subsets": [{"name": "all", "methods": all}, {"name": "without_edge", "methods": without}],
             "curve_steps": self.steps, "aopc_steps": steps, "skipped_aopc_steps": [], "consistency_steps": 20,
             "alpha_level": "ordinal", "bootstrap": 200, "seed": 4, "alpha_ci": 0.999, "mean_ci": 0.95,
