@@ -204,7 +204,8 @@ pub fn headline(summary: &serde_json::Value) -> Vec<String> {
     }
     for row in shown {
         let metric = match (row["metric"].as_str(), row["steps"].as_u64()) {
-            (Some(metric), Some(steps)) => format!("AOPC {metric} L={steps}"),
+            (Some(metric @ ("morf" | "lerf")), Some(steps)) => format!("AOPC {metric} L={steps}"),
+            (Some(metric), Some(steps)) => format!("{metric} L={steps}"),
             (Some(metric), None) => metric.to_owned(),
             _ => continue,
         };

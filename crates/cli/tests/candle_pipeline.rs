@@ -120,6 +120,7 @@ fn the_ci_pipeline_through_candle_gives_the_fast_paths_table_1() {
             (Stage::Attribute, Action::Ran),
             (Stage::Metrics, Action::Ran),
             (Stage::Stats, Action::Ran),
+            (Stage::Sanity, Action::Ran),
             (Stage::Report, Action::Ran),
         ]
     );
