@@ -15,14 +15,15 @@ use crate::flags;
 use crate::path;
 use crate::project::Project;
 
-/// The headline cells: (metric, steps, fill).
+/// The headline cells: (metric, steps, fill), with the metric names of `summary.json`
+/// (`table1_alpha`: `faithfulness`, `morf`, `lerf`).
 const CELLS: [(&str, Option<u64>, &str); 6] = [
     ("faithfulness", None, "mean"),
     ("faithfulness", None, "uniform"),
-    ("aopc_morf", Some(100), "mean"),
-    ("aopc_morf", Some(100), "uniform"),
-    ("aopc_lerf", Some(100), "mean"),
-    ("aopc_lerf", Some(100), "uniform"),
+    ("morf", Some(100), "mean"),
+    ("morf", Some(100), "uniform"),
+    ("lerf", Some(100), "mean"),
+    ("lerf", Some(100), "uniform"),
 ];
 
 /// One variant: its name and its summary, or why there is none.
@@ -94,7 +95,7 @@ fn alpha(records: Option<&Value>, cell: (&str, Option<u64>, &str)) -> Option<f64
 fn cell_label(cell: (&str, Option<u64>, &str)) -> String {
     let metric = match cell.0 {
         "faithfulness" => "F".to_owned(),
-        "aopc_morf" => "MoRF".to_owned(),
+        "morf" => "MoRF".to_owned(),
         _ => "LeRF".to_owned(),
     };
     match cell.1 {
@@ -175,12 +176,12 @@ mod tests {
             "test_accuracy": 0.8606, "test_confident_share": 0.42,
             "claims": {"agree": 18, "differ": 7, "not_comparable": 0},
             "table1_alpha": [
-                {"metric": "aopc_morf", "steps": 100, "fill": "mean", "with_edge": true, "alpha": 0.571},
-                {"metric": "aopc_morf", "steps": 100, "fill": "mean", "with_edge": false, "alpha": 0.9},
+                {"metric": "morf", "steps": 100, "fill": "mean", "with_edge": true, "alpha": 0.571},
+                {"metric": "morf", "steps": 100, "fill": "mean", "with_edge": false, "alpha": 0.9},
                 {"metric": "faithfulness", "steps": null, "fill": "uniform", "with_edge": true, "alpha": 0.05}
             ],
             "paper_table1_alpha": [
-                {"metric": "aopc_morf", "steps": 100, "fill": "mean", "with_edge": true, "alpha": 0.48}
+                {"metric": "morf", "steps": 100, "fill": "mean", "with_edge": true, "alpha": 0.48}
             ]
         });
         let rows = [
