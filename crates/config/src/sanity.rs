@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::train::OptimizerKind;
+
 /// The layers of the network, top down: the default (and complete) randomisation order.
 pub const LAYERS_TOP_DOWN: [&str; 7] = [
     "classifier",
@@ -38,6 +40,24 @@ pub struct SanityConfig {
     /// Data randomisation: epochs of training on the permuted labels (all of them run: no
     /// early stopping, the last epoch's model is kept).
     pub random_labels_epochs: usize,
+    /// Data randomisation: the optimiser of the random-label run; absent = the trained
+    /// model's `[train] optimizer`. The trained model's regularised recipe may not fit random
+    /// labels at all within a few epochs (the README says how far it gets), so the run can
+    /// have its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub random_labels_optimizer: Option<OptimizerKind>,
+    /// Data randomisation: peak learning rate of the random-label run; absent = the trained
+    /// model's `[train] learning_rate`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub random_labels_learning_rate: Option<f64>,
+    /// Data randomisation: dropout of the random-label run; absent = the trained model's
+    /// `[train] dropout`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub random_labels_dropout: Option<f64>,
+    /// Data randomisation: L2 weight decay of the random-label run; absent = the trained
+    /// model's `[train] weight_decay`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub random_labels_weight_decay: Option<f64>,
     /// DeepSHAP background size K for the maps of this stage (all models, the trained one
     /// included); absent = the `[attribute]` value recorded in `saliency.safetensors`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -64,6 +84,10 @@ impl Default for SanityConfig {
             independent: true,
             random_labels_images: 45_000,
             random_labels_epochs: 30,
+            random_labels_optimizer: None,
+            random_labels_learning_rate: None,
+            random_labels_dropout: None,
+            random_labels_weight_decay: None,
             deep_shap_background: None,
             metric_images_per_class: 10,
             bootstrap: 10_000,
@@ -76,6 +100,25 @@ impl Default for SanityConfig {
 impl SanityConfig {
     /// Checks values; the message names the key.
     pub fn validate(&self) -> Result<(), String> {
+        if let Some(rate) = self.random_labels_learning_rate {
+            if !(rate.is_finite() && rate > 0.0) {
+                return Err(format!(
+                    "random_labels_learning_rate = {rate}: must be a positive number"
+                ));
+            }
+        }
+        if let Some(p) = self.random_labels_dropout {
+            if !(0.0..1.0).contains(&p) {
+                return Err(format!("random_labels_dropout = {p}: must be in [0, 1)"));
+            }
+        }
+        if let Some(decay) = self.random_labels_weight_decay {
+            if !(decay.is_finite() && decay >= 0.0) {
+                return Err(format!(
+                    "random_labels_weight_decay = {decay}: must be 0 or positive"
+                ));
+            }
+        }
         if !(1..=1000).contains(&self.images_per_class) {
             return Err(format!(
                 "images_per_class = {}: must be in 1..=1000",

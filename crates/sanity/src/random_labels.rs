@@ -3,8 +3,9 @@
 //! The training is `sal-model`'s loop ([`fit`]) with the `[train]` optimiser, learning-rate
 //! schedule, weight decay, dropout and batch size, but no augmentation, no early stopping and
 //! the weights of the **last** epoch kept (validation accuracy is chance, so it cannot pick an
-//! epoch). The labels of the first `random_labels_images` training images are shuffled among
-//! themselves (so the class frequencies stay) by a ChaCha8 generator of `[sanity] seed`, and
+//! epoch). `[sanity] random_labels_optimizer`, `_learning_rate`, `_dropout` and
+//! `_weight_decay` replace the recipe's values when set. The labels of the first
+//! `random_labels_images` training images are shuffled among themselves (so the class frequencies stay) by a ChaCha8 generator of `[sanity] seed`, and
 //! the weights start from `init_weights` of that seed. The "validation" set of the loop is
 //! those same images with their permuted labels, so the log's validation accuracy is how far
 //! the model memorises them (eval mode). A checkpoint after each epoch lets a killed stage
@@ -52,6 +53,14 @@ pub fn train_config(train: &TrainConfig, sanity: &SanityConfig) -> TrainConfig {
         horizontal_flip: false,
         max_train_images: None,
         warmup_epochs: train.warmup_epochs.min(sanity.random_labels_epochs as f64),
+        optimizer: sanity.random_labels_optimizer.unwrap_or(train.optimizer),
+        learning_rate: sanity
+            .random_labels_learning_rate
+            .unwrap_or(train.learning_rate),
+        dropout: sanity.random_labels_dropout.unwrap_or(train.dropout),
+        weight_decay: sanity
+            .random_labels_weight_decay
+            .unwrap_or(train.weight_decay),
         ..train.clone()
     }
 }
@@ -131,6 +140,7 @@ pub fn train(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sal_config::train::OptimizerKind;
 
     #[test]
     fn labels_are_a_seeded_permutation() {
@@ -161,5 +171,28 @@ mod tests {
         assert_eq!(tc.learning_rate, train.learning_rate);
         assert_eq!(tc.optimizer, train.optimizer);
         assert_eq!(tc.seed, sanity.seed);
+    }
+
+    #[test]
+    fn the_sanity_keys_replace_the_recipe_and_only_those_values() {
+        let train = TrainConfig::default();
+        let sanity = SanityConfig {
+            random_labels_optimizer: Some(OptimizerKind::Adam),
+            random_labels_learning_rate: Some(1e-3),
+            random_labels_dropout: Some(0.0),
+            random_labels_weight_decay: Some(0.0),
+            ..SanityConfig::default()
+        };
+        let tc = train_config(&train, &sanity);
+        assert_eq!(tc.optimizer, OptimizerKind::Adam);
+        assert_eq!(
+            (tc.learning_rate, tc.dropout, tc.weight_decay),
+            (1e-3, 0.0, 0.0)
+        );
+        assert_eq!(
+            (tc.batch_size, tc.schedule, tc.momentum),
+            (train.batch_size, train.schedule, train.momentum)
+        );
+        assert_ne!(train.optimizer, OptimizerKind::Adam, "the test must change something");
     }
 }
