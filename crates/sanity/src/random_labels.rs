@@ -193,6 +193,10 @@ mod tests {
             (tc.batch_size, tc.schedule, tc.momentum),
             (train.batch_size, train.schedule, train.momentum)
         );
-        assert_ne!(train.optimizer, OptimizerKind::Adam, "the test must change something");
+        assert_ne!(
+            train.optimizer,
+            OptimizerKind::Adam,
+            "the test must change something"
+        );
     }
 }
