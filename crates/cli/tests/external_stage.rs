@@ -12,29 +12,9 @@ use xtask::flags::Pipeline;
 use xtask::pipeline::{Action, Outcome};
 use xtask::{Project, SalSource};
 
-/// The repository root (two levels above this crate).
-fn repository() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("the repository root")
-}
+mod support;
 
-/// The real CIFAR-10 batches: `SAL_CIFAR10_DIR`, else `../shared` beside the repository. Fails
-/// (never skips) with instructions when neither holds them.
-fn cifar_dir() -> PathBuf {
-    let dir = match std::env::var_os("SAL_CIFAR10_DIR").filter(|v| !v.is_empty()) {
-        Some(dir) => PathBuf::from(dir),
-        None => repository().join("../shared/data/cifar-10-batches-bin"),
-    };
-    assert!(
-        dir.join("test_batch.bin").is_file(),
-        "this test needs the real CIFAR-10 binary batches, and {} has no test_batch.bin: \
-         set SAL_CIFAR10_DIR to the folder holding data_batch_1.bin .. test_batch.bin",
-        dir.display()
-    );
-    std::path::absolute(dir).unwrap()
-}
+use support::{cifar_dir, repository};
 
 /// `path` as a TOML string.
 fn toml_string(path: &Path) -> String {
