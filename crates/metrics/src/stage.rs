@@ -132,7 +132,9 @@ enum Model<'c> {
     Device(&'c CandleNet),
 }
 
-/// The engine of a [`Model`].
+/// The engine of a [`Model`]. One value per stage run, so the variants' size difference (the
+/// host engine's buffers are inline) costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 enum AnyEngine<'a> {
     Host(Engine<'a>),
     Device(DeviceEngine<'a>),
