@@ -9,14 +9,19 @@
 //! draws, paired or independent) and its prepared replacements are the host engine's; the
 //! device returns logits, which go through the host engine's own logits-to-values and
 //! collection code ([`Values`]), so the results have exactly the host engine's fields
-//! (drops in f64 from the complement, q0, per-method Deltas, saturation counters).
+//! (drops in f64 from the complement, q0, per-method Deltas, saturation counters). The rows of
+//! an imputing fill cannot be built from rank tables (each step solves a linear system): they
+//! are built on the host, as the host engine builds them, and uploaded whole.
 
+use sal_model::candle_net::net::{nhwc_to_tensor, to_f32_vec};
 use sal_model::candle_net::perturbed::{ordering_ranks, single_ranks};
 use sal_model::candle_net::{CandleNet, PerturbedImage, PerturbedRow, RankTables};
+use sal_model::ModelError;
 use sal_perturbation::{IMAGE_VALUES, PIXELS};
 
 use crate::engine::{
-    fill_images, orderings, plan, prepare_draws, ImageInput, ImageResult, Source, Values,
+    balanced_batches, build_rows, fill_images, imputed_ranges, orderings, plan, prepare_draws,
+    ImageInput, ImageResult, Source, Values,
 };
 use crate::error::Result;
 use crate::protocol::Protocol;
@@ -32,6 +37,8 @@ pub struct DeviceEngine<'a> {
     values: Values,
     /// The image in normalised NHWC.
     base: Vec<f32>,
+    /// `[batch_size, 32, 32, 3]`: a batch of imputed rows built on the host.
+    host_rows: Vec<f32>,
     passes: u64,
 }
 
@@ -67,6 +74,7 @@ impl<'a> DeviceEngine<'a> {
             shared: RankTables::new(&ranks, net.device())?,
             values: Values::new(protocol, classes),
             base: vec![0.0; IMAGE_VALUES],
+            host_rows: Vec::new(),
             passes: 0,
         })
     }
@@ -95,11 +103,12 @@ impl<'a> DeviceEngine<'a> {
         let image = PerturbedImage::new(&self.base, &fills, tables, self.net.device())?;
 
         // Tables: the image's own orderings, the random ones, then one per faithfulness pixel;
-        // fills: the plan's draws.
+        // fills: the plan's draws. Imputed rows get no device row (they are built on the host).
         let first_single = (orderings.len() + protocol.random_count()) as u32;
         let mut rows = Vec::with_capacity(protocol.passes_per_image());
         for seg in &plan.segments {
             match seg.source {
+                _ if seg.source.imputed() => {}
                 Source::Base => rows.push(PerturbedRow {
                     table: 0,
                     count: 0,
@@ -114,7 +123,7 @@ impl<'a> DeviceEngine<'a> {
                         fill: replacement as u32,
                     }));
                 }
-                Source::Single { replacement } => {
+                Source::Single { replacement, .. } => {
                     rows.extend((0..seg.len).map(|j| PerturbedRow {
                         table: first_single + j as u32,
                         count: 1,
@@ -123,16 +132,52 @@ impl<'a> DeviceEngine<'a> {
                 }
             }
         }
-        let total = rows.len();
-        debug_assert_eq!(total, protocol.passes_per_image());
+        let total = protocol.passes_per_image();
+        let imputed = imputed_ranges(&plan.segments);
+        // The sequence rows of `rows`, in order: every row outside the imputed ranges.
+        let mut on_device = Vec::new();
+        let mut next = 0;
+        for range in imputed.iter().cloned().chain(std::iter::once(total..total)) {
+            if next < range.start {
+                on_device.push(next..range.start);
+            }
+            next = range.end;
+        }
+        debug_assert_eq!(rows.len(), on_device.iter().map(|r| r.len()).sum::<usize>());
 
-        let batches = total.div_ceil(protocol.batch_size);
-        for b in 0..batches {
-            let (lo, hi) = (b * total / batches, (b + 1) * total / batches);
-            let logits = self.net.perturbed_logits(&image, &rows[lo..hi])?;
-            self.values.record(&logits, input, lo)?;
-            self.passes += (hi - lo) as u64;
-            progress((hi - lo) as u64);
+        let mut device_row = 0;
+        for range in on_device {
+            for batch in balanced_batches(range, protocol.batch_size) {
+                let n = batch.len();
+                let logits = self
+                    .net
+                    .perturbed_logits(&image, &rows[device_row..device_row + n])?;
+                device_row += n;
+                self.values.record(&logits, input, batch.start)?;
+                self.passes += n as u64;
+                progress(n as u64);
+            }
+        }
+        for range in imputed {
+            let mut first_segment = 0;
+            for batch in balanced_batches(range, protocol.batch_size) {
+                let n = batch.len();
+                self.host_rows.resize(n * IMAGE_VALUES, 0.0);
+                first_segment = build_rows(
+                    protocol,
+                    &self.base,
+                    &plan.segments,
+                    first_segment,
+                    batch.clone(),
+                    &prepared,
+                    &mut self.host_rows,
+                )?;
+                let x = nhwc_to_tensor(&self.host_rows, self.net.device(), self.net.dtype())?;
+                let out = self.net.forward_eval(&x).map_err(ModelError::from)?;
+                self.values.record(&to_f32_vec(&out)?, input, batch.start)?;
+                self.passes += n as u64;
+                progress(n as u64);
+            }
         }
         let stored = fill_images(protocol, &plan, &prepared);
         Ok(self

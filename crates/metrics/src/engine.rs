@@ -7,7 +7,9 @@
 //! curve incrementally) and sent through the model in one call. Batches never mix images, so
 //! the numbers of an image do not depend on which other images a run, chunk or shard holds.
 //! With [`Engine::with_incremental`] the logits of the rows come instead from the incremental
-//! forward of the fast CPU model ([`crate::incremental`]), which gives the same logits.
+//! forward of the fast CPU model ([`crate::incremental`]), which gives the same logits, except
+//! for the rows of an imputing fill ([`Perturbation::Impute`]): each of their steps changes
+//! every perturbed pixel, so they always take full passes, built row by row.
 //!
 //! The device engine ([`crate::DeviceEngine`]) shares everything but the forward passes: the
 //! orderings, the [`Plan`] and its prepared draws ([`orderings`], [`plan`], [`prepare_draws`]),
@@ -17,9 +19,7 @@ use sal_model::fast::FastNet;
 use sal_model::inference::argmax_rows;
 use sal_model::Classifier;
 use sal_perturbation::fill::{ImageRef, Prepared};
-use sal_perturbation::{
-    rank_pixels, tie_keys, write_single, write_steps, Draw, Order, IMAGE_VALUES, PIXELS,
-};
+use sal_perturbation::{rank_pixels, tie_keys, Draw, Order, Perturbation, IMAGE_VALUES, PIXELS};
 
 use crate::error::{check_len, MetricsError, Result};
 use crate::incremental::Incremental;
@@ -89,9 +89,31 @@ pub(crate) enum Source<'a> {
         replacement: usize,
         ordering: &'a [u16],
         id: usize,
+        perturbation: Perturbation,
     },
     /// Each faithfulness pixel alone.
-    Single { replacement: usize },
+    Single {
+        replacement: usize,
+        perturbation: Perturbation,
+    },
+}
+
+impl Source<'_> {
+    /// Whether the rows are built by imputation, which the incremental and on-device paths
+    /// cannot build (each step changes every perturbed pixel): they take full passes of rows
+    /// built on the host.
+    pub(crate) fn imputed(&self) -> bool {
+        matches!(
+            self,
+            Source::Steps {
+                perturbation: Perturbation::Impute,
+                ..
+            } | Source::Single {
+                perturbation: Perturbation::Impute,
+                ..
+            }
+        )
+    }
 }
 
 /// A run of consecutive rows of an image's sequence.
@@ -129,6 +151,7 @@ pub(crate) fn plan<'s>(protocol: &'s Protocol, orderings: &'s [Vec<u16>]) -> Pla
     let slot = |i: usize| u32::try_from(i).expect("slots fit in u32");
     for (f, fill) in protocol.fills.iter().enumerate() {
         let independent = fill.independent();
+        let perturbation = fill.perturbation();
         let mut draw = |d: Draw| {
             let d = if independent { d } else { Draw::Shared };
             if let Some(i) = draws.iter().position(|&x| x == (f, d)) {
@@ -145,6 +168,7 @@ pub(crate) fn plan<'s>(protocol: &'s Protocol, orderings: &'s [Vec<u16>]) -> Pla
                     replacement,
                     ordering,
                     id: mo,
+                    perturbation,
                 },
                 steps,
             );
@@ -157,6 +181,7 @@ pub(crate) fn plan<'s>(protocol: &'s Protocol, orderings: &'s [Vec<u16>]) -> Pla
                     replacement,
                     ordering,
                     id: orderings.len() + r,
+                    perturbation,
                 },
                 steps,
             );
@@ -164,7 +189,10 @@ pub(crate) fn plan<'s>(protocol: &'s Protocol, orderings: &'s [Vec<u16>]) -> Pla
         for m in 0..protocol.delta_draws(f) {
             let replacement = draw(Draw::Faithfulness(slot(m)));
             push(
-                Source::Single { replacement },
+                Source::Single {
+                    replacement,
+                    perturbation,
+                },
                 protocol.faithfulness_pixels.len(),
             );
         }
@@ -253,27 +281,33 @@ impl<'a> Engine<'a> {
         let total = segments.last().map_or(0, |s| s.start + s.len);
         debug_assert_eq!(total, protocol.passes_per_image());
 
-        if let Some(incremental) = &mut self.incremental {
+        // Rows the model computes in full batches: every row, or with the incremental path
+        // only the imputed ones (the incremental forward gives the others, row 0 included).
+        let full = if let Some(incremental) = &mut self.incremental {
             incremental.run(&self.base, segments, &prepared)?;
-        }
-        let batches = total.div_ceil(protocol.batch_size);
-        let mut first_segment = 0;
-        for b in 0..batches {
-            let (lo, hi) = (b * total / batches, (b + 1) * total / batches);
-            let rows = hi - lo;
-            if self.incremental.is_none() {
-                first_segment = self.build_batch(segments, first_segment, lo, hi, &prepared)?;
+            for seg in segments.iter().filter(|s| !s.source.imputed()) {
+                let (lo, hi) = (seg.start, seg.start + seg.len);
+                self.values.record(incremental.rows(lo, hi), input, lo)?;
+                self.passes += seg.len as u64;
+                progress(seg.len as u64);
             }
-            let logits = &mut self.logits[..rows * self.classes];
-            if let Some(incremental) = &self.incremental {
-                logits.copy_from_slice(incremental.rows(lo, hi));
-            } else {
+            imputed_ranges(segments)
+        } else {
+            std::iter::once(0..total).collect()
+        };
+        for range in full {
+            let mut first_segment = 0;
+            for batch in balanced_batches(range, protocol.batch_size) {
+                let (lo, hi) = (batch.start, batch.end);
+                let rows = hi - lo;
+                first_segment = self.build_batch(segments, first_segment, lo, hi, &prepared)?;
+                let logits = &mut self.logits[..rows * self.classes];
                 self.classifier
                     .logits(&self.input[..rows * IMAGE_VALUES], logits)?;
+                self.values.record(logits, input, lo)?;
+                self.passes += rows as u64;
+                progress(rows as u64);
             }
-            self.values.record(logits, input, lo)?;
-            self.passes += rows as u64;
-            progress(rows as u64);
         }
         let stored = fill_images(protocol, &plan, &prepared);
         Ok(self
@@ -286,47 +320,103 @@ impl<'a> Engine<'a> {
     fn build_batch(
         &mut self,
         segments: &[Segment<'_>],
-        mut s: usize,
+        first_segment: usize,
         lo: usize,
         hi: usize,
         prepared: &[Prepared],
     ) -> Result<usize> {
-        while segments[s].start + segments[s].len <= lo {
+        let out = &mut self.input[..(hi - lo) * IMAGE_VALUES];
+        build_rows(
+            self.protocol,
+            &self.base,
+            segments,
+            first_segment,
+            lo..hi,
+            prepared,
+            out,
+        )
+    }
+}
+
+/// Writes rows `rows` of an image's sequence into `out` on the host, each as its fill makes it;
+/// returns the index of the segment holding row `rows.end` (where the next batch starts
+/// looking, from `first_segment`).
+///
+/// # Shapes
+/// `base`: the image, `[32, 32, 3]` normalised NHWC; `out`: `[rows.len(), 32, 32, 3]`.
+pub(crate) fn build_rows(
+    protocol: &Protocol,
+    base: &[f32],
+    segments: &[Segment<'_>],
+    first_segment: usize,
+    rows: std::ops::Range<usize>,
+    prepared: &[Prepared],
+    out: &mut [f32],
+) -> Result<usize> {
+    let (lo, hi) = (rows.start, rows.end);
+    let mut s = first_segment;
+    while segments[s].start + segments[s].len <= lo {
+        s += 1;
+    }
+    let mut row = lo;
+    while row < hi {
+        let seg = segments[s];
+        let (from, to) = (row - seg.start, (seg.start + seg.len).min(hi) - seg.start);
+        let out = &mut out[(row - lo) * IMAGE_VALUES..(row - lo + to - from) * IMAGE_VALUES];
+        match seg.source {
+            Source::Base => out.copy_from_slice(base),
+            Source::Steps {
+                replacement,
+                ordering,
+                perturbation,
+                ..
+            } => {
+                perturbation.write_steps(
+                    base,
+                    &prepared[replacement].replacement,
+                    ordering,
+                    from + 1..to + 1,
+                    out,
+                )?;
+            }
+            Source::Single {
+                replacement,
+                perturbation,
+            } => {
+                let pixels = &protocol.faithfulness_pixels[from..to];
+                perturbation.write_single(base, &prepared[replacement].replacement, pixels, out)?;
+            }
+        }
+        row = seg.start + to;
+        if to == seg.len {
             s += 1;
         }
-        let mut row = lo;
-        while row < hi {
-            let seg = segments[s];
-            let (from, to) = (row - seg.start, (seg.start + seg.len).min(hi) - seg.start);
-            let out =
-                &mut self.input[(row - lo) * IMAGE_VALUES..(row - lo + to - from) * IMAGE_VALUES];
-            match seg.source {
-                Source::Base => out.copy_from_slice(&self.base),
-                Source::Steps {
-                    replacement,
-                    ordering,
-                    ..
-                } => {
-                    write_steps(
-                        &self.base,
-                        &prepared[replacement].replacement,
-                        ordering,
-                        from + 1..to + 1,
-                        out,
-                    )?;
-                }
-                Source::Single { replacement } => {
-                    let pixels = &self.protocol.faithfulness_pixels[from..to];
-                    write_single(&self.base, &prepared[replacement].replacement, pixels, out)?;
-                }
-            }
-            row = seg.start + to;
-            if to == seg.len {
-                s += 1;
-            }
-        }
-        Ok(s.min(segments.len() - 1))
     }
+    Ok(s.min(segments.len() - 1))
+}
+
+/// `rows` cut into the fewest batches of at most `batch_size` rows, of sizes differing by at
+/// most one.
+pub(crate) fn balanced_batches(
+    rows: std::ops::Range<usize>,
+    batch_size: usize,
+) -> impl Iterator<Item = std::ops::Range<usize>> {
+    let (start, len) = (rows.start, rows.len());
+    let batches = len.div_ceil(batch_size.max(1));
+    (0..batches).map(move |b| start + b * len / batches..start + (b + 1) * len / batches)
+}
+
+/// The row ranges of the imputed segments, adjacent segments merged (a fill's segments are
+/// adjacent in the sequence, so an imputing fill gives one range).
+pub(crate) fn imputed_ranges(segments: &[Segment<'_>]) -> Vec<std::ops::Range<usize>> {
+    let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
+    for seg in segments.iter().filter(|s| s.source.imputed()) {
+        match ranges.last_mut() {
+            Some(last) if last.end == seg.start => last.end += seg.len,
+            _ => ranges.push(seg.start..seg.start + seg.len),
+        }
+    }
+    ranges
 }
 
 /// The values of every row of an image's sequence, and what turns them into its result: the

@@ -4,10 +4,13 @@
 //! The sequence maps onto edit chains one to one: after the unperturbed row, each `Steps`
 //! segment is a cumulative chain (step k = step k - 1 plus pixel k of the ordering) and each
 //! `Single` segment an independent one (the unperturbed image plus one faithfulness pixel), in
-//! sequence order, so the chains' passes are the sequence's rows 1.. in order.
+//! sequence order, so the chains' passes are the sequence's rows 1.. in order. Segments of an
+//! imputing fill have no chain (each of their steps changes every perturbed pixel): their rows
+//! are left to full passes, and the chains' logits are placed at the rows of their segments.
 
 use sal_model::fast::{EditChain, FastNet, IncrementalNet};
 use sal_perturbation::fill::Prepared;
+use sal_perturbation::Perturbation;
 
 use crate::engine::{Segment, Source};
 use crate::error::Result;
@@ -22,6 +25,8 @@ pub(crate) struct Incremental {
     singles: Vec<u16>,
     /// `[rows of an image, classes]`.
     logits: Vec<f32>,
+    /// `[chained rows, classes]`: the chains' logits before they are placed at their rows.
+    chained: Vec<f32>,
 }
 
 impl Incremental {
@@ -37,6 +42,7 @@ impl Incremental {
                 .map(|&p| u16::try_from(p).expect("faithfulness pixels are < 1024"))
                 .collect(),
             logits: vec![0.0; protocol.passes_per_image() * classes],
+            chained: Vec::new(),
         }
     }
 
@@ -46,12 +52,14 @@ impl Incremental {
         let curves =
             protocol.methods.len() * sal_perturbation::Order::ALL.len() + protocol.random_count();
         let chains: usize = (0..protocol.fills.len())
+            .filter(|&f| protocol.fills[f].perturbation() == Perturbation::Replace)
             .map(|f| curves + protocol.delta_draws(f))
             .sum();
         self.net.bytes_for(chains)
     }
 
-    /// Computes the logits of every row of an image's sequence.
+    /// Computes the logits of every row of an image's sequence but the imputed ones
+    /// ([`Source::imputed`]), whose rows in [`Incremental::rows`] are left as they were.
     ///
     /// # Shapes
     /// `base`: the image, `[32, 32, 3]` normalised NHWC.
@@ -61,30 +69,44 @@ impl Incremental {
         segments: &[Segment<'_>],
         prepared: &[Prepared],
     ) -> Result<()> {
-        let chains: Vec<EditChain<'_>> = segments
+        let chained: Vec<&Segment<'_>> = segments
             .iter()
-            .filter_map(|seg| match seg.source {
-                Source::Base => None,
+            .filter(|seg| !matches!(seg.source, Source::Base) && !seg.source.imputed())
+            .collect();
+        let chains: Vec<EditChain<'_>> = chained
+            .iter()
+            .map(|seg| match seg.source {
                 Source::Steps {
                     replacement,
                     ordering,
                     ..
-                } => Some(EditChain {
+                } => EditChain {
                     replacement: &prepared[replacement].replacement,
                     pixels: ordering,
                     cumulative: true,
-                }),
-                Source::Single { replacement } => Some(EditChain {
+                },
+                Source::Single { replacement, .. } => EditChain {
                     replacement: &prepared[replacement].replacement,
                     pixels: &self.singles,
                     cumulative: false,
-                }),
+                },
+                Source::Base => unreachable!("the base row has no chain"),
             })
             .collect();
-        let total = segments.last().map_or(0, |s| s.start + s.len);
-        let logits = &mut self.logits[..total * self.classes];
-        let (base_logits, rest) = logits.split_at_mut(self.classes);
-        self.net.logits(base, &chains, base_logits, rest)?;
+        let classes = self.classes;
+        let rows: usize = chained.iter().map(|seg| seg.len).sum();
+        self.chained.resize(rows * classes, 0.0);
+        let base_logits = &mut self.logits[..classes];
+        self.net
+            .logits(base, &chains, base_logits, &mut self.chained)?;
+        // Chains in sequence order: their rows follow each other in `chained`.
+        let mut next = 0;
+        for seg in chained {
+            let len = seg.len * classes;
+            self.logits[seg.start * classes..seg.start * classes + len]
+                .copy_from_slice(&self.chained[next..next + len]);
+            next += len;
+        }
         Ok(())
     }
 

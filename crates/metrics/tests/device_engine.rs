@@ -2,7 +2,8 @@
 //! `SAL_TEST_DEVICE` (default: candle's CPU; `scripts/gpu-check.sh` runs it with `cuda:0`):
 //! identical orders, fill images and saturation counters; p0, q0, drop curves, random drop
 //! curves and Delta within 1e-5; faithfulness within what the Deltas' differences allow; with
-//! paired and independent uniform draws.
+//! paired and independent uniform draws, and with the imputation fill (whose rows the device
+//! engine builds on the host).
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -109,7 +110,7 @@ fn compare(uniform_draws: &str) {
         steps: 12,
         random_orderings: 3,
         faithfulness_pixels: 10,
-        fills: vec!["mean".into(), "uniform".into()],
+        fills: vec!["mean".into(), "uniform".into(), "imputation".into()],
         uniform_draws: uniform_draws.into(),
         batch_size: 50,
         ..MetricsConfig::default()
@@ -143,7 +144,7 @@ fn compare(uniform_draws: &str) {
         assert_eq!((f.index, f.predicted), (e.index, e.predicted));
         assert_eq!(f.orders, e.orders, "image {}: orders", e.index);
         assert_eq!(f.fill_images, e.fill_images);
-        assert_eq!(e.delta.len(), (1 + d_count) * 10, "Deltas per fill");
+        assert_eq!(e.delta.len(), (1 + 2 * d_count) * 10, "Deltas per fill");
         assert!((f.p0 - e.p0).abs() < 1e-5, "image {}: p0", e.index);
         assert!((f.q0 - e.q0).abs() < 1e-5, "image {}: q0", e.index);
         for (what, a, b) in [
@@ -161,8 +162,8 @@ fn compare(uniform_draws: &str) {
         // |r' - r| <= 2 |Delta' - Delta| / |Delta - mean(Delta)| (Pearson is the cosine of the
         // centred vectors), plus f32 rounding.
         let mut block = 0;
-        for fill in 0..2 {
-            let blocks = if fill == 1 { d_count } else { 1 };
+        for fill in 0..3 {
+            let blocks = if fill >= 1 { d_count } else { 1 };
             for m in 0..2 {
                 let b = block + if blocks == 1 { 0 } else { m };
                 let (x, y) = (
@@ -178,7 +179,7 @@ fn compare(uniform_draws: &str) {
                     .sum::<f64>()
                     .sqrt();
                 let bound = 2.0 * moved / spread + 1e-6;
-                let k = m * 2 + fill;
+                let k = m * 3 + fill;
                 let (r, r_expected) = (f.faithfulness[k], e.faithfulness[k]);
                 let d = f64::from((r - r_expected).abs());
                 assert!(

@@ -314,7 +314,7 @@ fn results_do_not_depend_on_the_batch_size() {
     for batch_size in [1, 7, 64, 10_000] {
         let config = MetricsConfig {
             batch_size,
-            ..metrics_config(&["mean", "uniform"], 9, 2, 5)
+            ..metrics_config(&["mean", "imputation", "uniform"], 9, 2, 5)
         };
         let protocol = Protocol::new(&config, vec!["a".into()], normalisation()).unwrap();
         let mut model = Linear::random(4, 2);

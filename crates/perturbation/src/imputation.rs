@@ -21,11 +21,13 @@
 //!
 //! Unlike the mean and uniform fills, the value a removed pixel takes depends on which other
 //! pixels are removed: after k steps of a curve every removed pixel is imputed again from the
-//! k-pixel mask, so consecutive perturbed images differ in up to k pixels, not one.
+//! k-pixel mask ([`write_imputed_steps`]), so consecutive perturbed images differ in up to k
+//! pixels, not one, and the metrics engine runs full forward passes for them.
 //!
-//! This module is the imputation itself; it is not yet a registered [`crate::Fill`] (the
-//! [`crate::Fill`] trait gives one replacement value per pixel, independent of the mask, and
-//! the metrics engine's incremental forward assumes one changed pixel per step).
+//! The noise: the `imputation` fill ([`crate::fill::imputation`]) draws one noise image per
+//! draw (per test image when paired, per curve when drawn independently, as the uniform fill's
+//! colours) and adds it to the imputed pixels at every step, so a pixel's noise stays the same
+//! along a curve and the curve moves only with the mask.
 
 use rand::Rng;
 
@@ -129,30 +131,91 @@ pub fn impute(image: &[f32], removed: &[u16], out: &mut [f32]) -> Result<()> {
     Ok(())
 }
 
-/// [`impute`], then `noise * N(0, 1)` from `rng` added to every imputed value, pixel by pixel in
-/// the order of `removed`, channels in order (Box-Muller, two uniform draws per value).
+/// Writes x^(k) for every k in `steps` into consecutive rows of `out`: `image` with the pixels
+/// `ordering[..k]` imputed ([`impute`]) and `noise` added to those pixels.
+///
+/// Each row is solved on its own (no warm start from the previous step), so a row does not
+/// depend on where a batch of steps begins.
 ///
 /// # Shapes
-/// As [`impute`].
-pub fn impute_noisy(
+/// `image`, `noise`: f32 `[32, 32, 3]` normalised NHWC; `ordering`: distinct pixel ids, at
+/// least `steps.end - 1` of them; `out`: `[steps.len(), 32, 32, 3]`, overwritten.
+///
+/// # Errors
+/// Wrong buffer lengths, too short an ordering, or a pixel id out of range or repeated.
+pub fn write_imputed_steps(
     image: &[f32],
-    removed: &[u16],
-    noise: f64,
-    rng: &mut impl Rng,
+    noise: &[f32],
+    ordering: &[u16],
+    steps: std::ops::Range<usize>,
     out: &mut [f32],
 ) -> Result<()> {
-    impute(image, removed, out)?;
-    for &p in removed {
-        for ch in 0..CHANNELS {
-            let v = &mut out[usize::from(p) * CHANNELS + ch];
-            *v = (f64::from(*v) + noise * standard_normal(rng)) as f32;
+    check_len("noise", noise.len(), IMAGE_VALUES, "[32, 32, 3]")?;
+    check_len(
+        "perturbed rows",
+        out.len(),
+        steps.len() * IMAGE_VALUES,
+        "[steps, 32, 32, 3]",
+    )?;
+    if let Some(last) = steps.end.checked_sub(1) {
+        if last > ordering.len() {
+            return Err(PerturbationError::OutOfRange {
+                what: "last step".to_owned(),
+                value: last,
+                max: ordering.len(),
+            });
         }
+    }
+    for (row, k) in out.chunks_exact_mut(IMAGE_VALUES).zip(steps) {
+        let removed = &ordering[..k];
+        impute(image, removed, row)?;
+        add_noise(row, noise, removed.iter().map(|&p| usize::from(p)));
     }
     Ok(())
 }
 
-/// One standard normal draw (Box-Muller, cosine branch).
-fn standard_normal(rng: &mut impl Rng) -> f64 {
+/// Writes, for each pixel of `pixels`, the image with that pixel alone imputed ([`impute`]) and
+/// its `noise` added.
+///
+/// # Shapes
+/// `image`, `noise`: f32 `[32, 32, 3]`; `pixels`: `[n]` pixel ids; `out`: `[n, 32, 32, 3]`,
+/// overwritten.
+pub fn write_imputed_single(
+    image: &[f32],
+    noise: &[f32],
+    pixels: &[u32],
+    out: &mut [f32],
+) -> Result<()> {
+    check_len("noise", noise.len(), IMAGE_VALUES, "[32, 32, 3]")?;
+    check_len(
+        "perturbed rows",
+        out.len(),
+        pixels.len() * IMAGE_VALUES,
+        "[pixels, 32, 32, 3]",
+    )?;
+    for (row, &p) in out.chunks_exact_mut(IMAGE_VALUES).zip(pixels) {
+        let id = u16::try_from(p).map_err(|_| PerturbationError::OutOfRange {
+            what: "pixel id".to_owned(),
+            value: p as usize,
+            max: PIXELS - 1,
+        })?;
+        impute(image, &[id], row)?;
+        add_noise(row, noise, [usize::from(id)]);
+    }
+    Ok(())
+}
+
+/// Adds `noise` to the three channels of each of `pixels` in `row`.
+fn add_noise(row: &mut [f32], noise: &[f32], pixels: impl IntoIterator<Item = usize>) {
+    for p in pixels {
+        for ch in p * CHANNELS..(p + 1) * CHANNELS {
+            row[ch] += noise[ch];
+        }
+    }
+}
+
+/// One standard normal draw (Box-Muller, cosine branch: two uniform draws per value).
+pub(crate) fn standard_normal(rng: &mut impl Rng) -> f64 {
     // 1 - u in (0, 1], so the logarithm is finite.
     let u1 = 1.0 - rng.random::<f64>();
     let u2 = rng.random::<f64>();
@@ -197,7 +260,6 @@ fn conjugate_gradient(apply: &dyn Fn(&[f64], &mut [f64]), b: &[f64]) -> Vec<f64>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::seed::seeded_rng;
 
     /// An image whose channel 0 is `f(row, col)`, channel 1 its negative, channel 2 zero.
     fn image(f: impl Fn(usize, usize) -> f32) -> Vec<f32> {
@@ -291,28 +353,55 @@ mod tests {
     }
 
     #[test]
-    fn noise_is_seeded_and_has_the_asked_spread() {
-        let img = image(|_, _| 0.0);
-        let removed: Vec<u16> = (0..400).map(|i| (i * 2 + (i / 16) % 2) as u16).collect();
-        let run = |stream| {
-            let mut out = vec![0.0; IMAGE_VALUES];
-            let mut rng = seeded_rng(7, crate::seed::domain(b"impute"), stream);
-            impute_noisy(&img, &removed, 0.5, &mut rng, &mut out).unwrap();
-            out
-        };
-        assert_eq!(run(1), run(1));
-        assert_ne!(run(1), run(2));
-        // On a zero image the imputation is 0, so the values are the noise: 1200 draws.
-        let out = run(1);
-        let noise: Vec<f64> = removed
-            .iter()
-            .flat_map(|&p| (0..3).map(move |c| usize::from(p) * 3 + c))
-            .map(|i| f64::from(out[i]))
-            .collect();
-        let mean = noise.iter().sum::<f64>() / noise.len() as f64;
-        let sd =
-            (noise.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / noise.len() as f64).sqrt();
-        assert!(mean.abs() < 0.05 && (sd - 0.5).abs() < 0.05, "{mean} {sd}");
+    fn each_step_is_imputed_from_its_own_mask_plus_the_noise() {
+        // The two-pixel case above as steps 1 and 2 of an ordering (q first, then p): step 1
+        // imputes q alone from its neighbours (p still 50: x_q = S_q + 50 / 6), step 2 solves
+        // the 2 x 2 system; the noise is added to the removed pixels only.
+        let img = image(|r, c| match (r, c) {
+            (10, 9) => 3.0,
+            (10, 12) => 1.2,
+            (10, 10) | (10, 11) => 50.0,
+            _ => 0.0,
+        });
+        let (p, q) = (10 * 32 + 10, 10 * 32 + 11);
+        let noise: Vec<f32> = (0..IMAGE_VALUES).map(|i| 1e-3 * i as f32).collect();
+        let ordering = [q as u16, p as u16, 0, 5];
+        let mut out = vec![f32::NAN; 3 * IMAGE_VALUES];
+        write_imputed_steps(&img, &noise, &ordering, 0..3, &mut out).unwrap();
+        let rows: Vec<&[f32]> = out.chunks_exact(IMAGE_VALUES).collect();
+        assert_eq!(rows[0], img.as_slice(), "step 0 is the image");
+        close(rows[1][q * 3] - noise[q * 3], 0.2 + 50.0 / 6.0);
+        assert_eq!(rows[1][p * 3], 50.0, "p is not removed at step 1");
+        close(rows[2][p * 3] - noise[p * 3], 19.2 / 35.0);
+        close(rows[2][q * 3] - noise[q * 3], 10.2 / 35.0);
+        close(rows[2][q * 3 + 1] - noise[q * 3 + 1], -10.2 / 35.0);
+        // Any run of steps gives the same rows as the steps built one by one.
+        let mut later = vec![0.0; 2 * IMAGE_VALUES];
+        write_imputed_steps(&img, &noise, &ordering, 2..4, &mut later).unwrap();
+        assert_eq!(&later[..IMAGE_VALUES], rows[2]);
+        for (i, (a, b)) in later[IMAGE_VALUES..].iter().zip(&img).enumerate() {
+            let removed = [q, p, 0].contains(&(i / 3));
+            assert!(removed || a == b, "value {i} moved");
+        }
+        assert!(write_imputed_steps(&img, &noise, &ordering, 3..6, &mut out).is_err());
+    }
+
+    #[test]
+    fn single_rows_impute_one_pixel_each() {
+        let img = image(|r, c| (r * 32 + c) as f32 / 100.0);
+        let noise = vec![0.5f32; IMAGE_VALUES];
+        let pixels = [6 * 32 + 9, 5 * 32 + 5];
+        let mut out = vec![0.0; 2 * IMAGE_VALUES];
+        write_imputed_single(&img, &noise, &pixels, &mut out).unwrap();
+        // A linear ramp is harmonic for the stencil inside the image: the imputed value is the
+        // pixel's own; the other pixel of the row is untouched.
+        close(out[(6 * 32 + 9) * 3] - 0.5, (6.0 * 32.0 + 9.0) / 100.0);
+        close(out[(5 * 32 + 5) * 3], (5.0 * 32.0 + 5.0) / 100.0);
+        close(
+            out[IMAGE_VALUES + (5 * 32 + 5) * 3] - 0.5,
+            (5.0 * 32.0 + 5.0) / 100.0,
+        );
+        assert!(write_imputed_single(&img, &noise, &[1024], &mut out[..IMAGE_VALUES]).is_err());
     }
 
     #[test]

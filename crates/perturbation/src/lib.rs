@@ -11,7 +11,9 @@
 //! orderings and faithfulness pixels are drawn once for all images. So a chunked, resumed or
 //! sharded run perturbs every image exactly as an uninterrupted run does. By default every method
 //! and order gives a pixel of an image the same colour (paired comparisons); `[metrics]
-//! uniform_draws = "independent"` gives each curve its own colours ([`Draw`]).
+//! uniform_draws = "independent"` gives each curve its own colours ([`Draw`]). The
+//! `imputation` fill (ROAD's noisy linear imputation, [`imputation`]) imputes the perturbed
+//! pixels from the kept ones instead of replacing them ([`Perturbation`]).
 //!
 //! Images are normalised NHWC f32 `[32, 32, 3]` (pixel `p = row * 32 + col` occupies values
 //! `3p..3p+3`); dataset images are u8 NCHW `[3, 32, 32]`.
@@ -26,7 +28,7 @@ pub mod seed;
 pub mod steps;
 
 pub use error::{PerturbationError, Result};
-pub use fill::{Draw, Draws, Fill, FillInfo, FillSetup, ImageRef, Prepared, FILLS};
+pub use fill::{Draw, Draws, Fill, FillInfo, FillSetup, ImageRef, Perturbation, Prepared, FILLS};
 pub use layout::{Normalisation, CHANNELS, IMAGE_VALUES, PIXELS};
 pub use order::{rank_pixels, tie_keys, Order};
 pub use random::{faithfulness_pixels, random_orderings};

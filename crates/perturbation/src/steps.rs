@@ -3,10 +3,53 @@
 //! x^(k) is the image with the first k pixels of an ordering replaced by the fill's values.
 //! [`write_steps`] writes a run of consecutive steps: it builds the first from the image, then
 //! each next row is the previous row plus one pixel (a 12 KB copy and 3 stores), never a
-//! rebuild from scratch.
+//! rebuild from scratch. [`Perturbation::write_steps`] and [`Perturbation::write_single`]
+//! choose between these and the imputing fill's writers ([`crate::imputation`]).
 
 use crate::error::{check_len, PerturbationError, Result};
+use crate::fill::Perturbation;
+use crate::imputation::{write_imputed_single, write_imputed_steps};
 use crate::layout::{CHANNELS, IMAGE_VALUES, PIXELS};
+
+impl Perturbation {
+    /// Writes x^(k) for every k in `steps` into consecutive rows of `out`, as this kind of
+    /// fill makes them: [`write_steps`] with `replacement` as the pixels' values, or
+    /// [`write_imputed_steps`] with `replacement` as the noise.
+    ///
+    /// # Shapes
+    /// As [`write_steps`].
+    pub fn write_steps(
+        self,
+        image: &[f32],
+        replacement: &[f32],
+        ordering: &[u16],
+        steps: std::ops::Range<usize>,
+        out: &mut [f32],
+    ) -> Result<()> {
+        match self {
+            Perturbation::Replace => write_steps(image, replacement, ordering, steps, out),
+            Perturbation::Impute => write_imputed_steps(image, replacement, ordering, steps, out),
+        }
+    }
+
+    /// Writes, for each of `pixels`, the image with that pixel alone perturbed, as this kind of
+    /// fill makes it ([`write_single`] or [`write_imputed_single`]).
+    ///
+    /// # Shapes
+    /// As [`write_single`].
+    pub fn write_single(
+        self,
+        image: &[f32],
+        replacement: &[f32],
+        pixels: &[u32],
+        out: &mut [f32],
+    ) -> Result<()> {
+        match self {
+            Perturbation::Replace => write_single(image, replacement, pixels, out),
+            Perturbation::Impute => write_imputed_single(image, replacement, pixels, out),
+        }
+    }
+}
 
 /// Writes x^(k) for every k in `steps` into consecutive rows of `out`.
 ///

@@ -1,9 +1,13 @@
 //! Fills: what a perturbed pixel becomes.
 //!
-//! A fill gives, for each test image, a replacement image; perturbing pixel `p` sets its three
-//! channels to the replacement's. To add a fill: write `src/fill/<name>.rs` with a type
-//! implementing [`Fill`] and a `pub const INFO: FillInfo`, then add one line to [`FILLS`].
+//! A fill gives, for each test image, a replacement image. A replacing fill
+//! ([`Perturbation::Replace`]: `mean`, `uniform`) sets the three channels of a perturbed pixel
+//! `p` to the replacement's; the imputing fill ([`Perturbation::Impute`]: `imputation`) imputes
+//! every perturbed pixel from the kept ones and adds the replacement as noise. To add a fill:
+//! write `src/fill/<name>.rs` with a type implementing [`Fill`] and a `pub const INFO:
+//! FillInfo`, then add one line to [`FILLS`].
 
+pub mod imputation;
 pub mod mean;
 pub mod uniform;
 
@@ -113,6 +117,19 @@ impl Draw {
     }
 }
 
+/// How a fill turns a set of perturbed pixels into a perturbed image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Perturbation {
+    /// Pixel `p` takes the replacement's value at `p`, whatever else is perturbed: step k of a
+    /// curve is step k - 1 with one more pixel replaced ([`crate::write_steps`]).
+    #[default]
+    Replace,
+    /// The perturbed pixels are imputed jointly from the kept ones ([`crate::imputation`]) and
+    /// the replacement is added to them as noise: every step is solved anew, and consecutive
+    /// steps differ in every perturbed pixel, not one.
+    Impute,
+}
+
 /// A perturbation value: the replacement image of each test image.
 pub trait Fill: Send + Sync + std::fmt::Debug {
     /// The name used in configs and tensor names.
@@ -124,6 +141,11 @@ pub trait Fill: Send + Sync + std::fmt::Debug {
     /// Whether every [`Draw`] of an image gets its own replacement (else all share one).
     fn independent(&self) -> bool {
         false
+    }
+
+    /// How the replacement makes a perturbed image (replacing, or imputing plus noise).
+    fn perturbation(&self) -> Perturbation {
+        Perturbation::Replace
     }
 
     /// The replacement for one image (the [`Draw::Shared`] one). Must depend only on the image
@@ -150,7 +172,7 @@ pub struct FillInfo {
 }
 
 /// Every fill.
-pub const FILLS: &[FillInfo] = &[mean::INFO, uniform::INFO];
+pub const FILLS: &[FillInfo] = &[mean::INFO, uniform::INFO, imputation::INFO];
 
 /// The names of all registered fills.
 pub fn known_names() -> Vec<&'static str> {
@@ -183,7 +205,7 @@ mod tests {
     #[test]
     fn unknown_fills_list_the_known_ones() {
         let err = find("blur").unwrap_err().to_string();
-        for word in ["blur", "mean", "uniform"] {
+        for word in ["blur", "mean", "uniform", "imputation"] {
             assert!(err.contains(word), "{err}");
         }
         let setup = FillSetup {
