@@ -71,6 +71,8 @@ metrics_rc=$?
 metrics_s=$(elapsed "$t")
 metrics_line="$(grep -E 'forward passes in' "$work/metrics.log" | tail -1)"
 passes_per_s="$(printf '%s' "$metrics_line" | sed -n 's/.*(\([0-9]*\) passes\/s.*/\1/p')"
+# The passes the stage ran, as it logs them (paper.toml's fills and draws decide how many).
+passes="$(printf '%s' "$metrics_line" | sed -n 's/.*metrics: \([0-9]*\) forward passes in.*/\1/p')"
 log "metrics: rc $metrics_rc in $metrics_s s: $metrics_line"
 
 # 4. One epoch of quick.toml training, GPU and CPU.
@@ -107,7 +109,7 @@ cat <<JSON
             "failures": $(json_string "$(grep -E '^test .* FAILED|panicked' "$work/tests.log" | head -20)")},
   "bench": {"rc": $bench_rc, "seconds": $bench_s, "report": $(cat "$work/bench.json")},
   "metrics_paper_protocol_200_images": {"rc": $metrics_rc, "seconds": $metrics_s,
-      "batch_size": $batch, "passes": $((200 * 22201)), "passes_per_second": ${passes_per_s:-null},
+      "batch_size": $batch, "passes": ${passes:-null}, "passes_per_second": ${passes_per_s:-null},
       "projected_seconds_for_10000_images": $projected, "log": $(json_string "$metrics_line")},
   "train_one_epoch_quick_5000_images": {"gpu": $train_gpu, "cpu": $train_cpu},
   "work": "$work"
