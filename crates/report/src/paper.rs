@@ -453,12 +453,27 @@ impl PaperValues {
             .unwrap_or_else(|| method.to_owned())
     }
 
-    /// `<fill> (<paper's wording>)`, or the fill name itself.
+    /// `<fill> fill (<paper's wording>)`, or `<fill> fill (not in the paper)`.
     pub fn fill_label(&self, fill: &str) -> String {
         match self.fills.get(fill) {
             Some(paper) => format!("{fill} fill ({paper})"),
-            None => format!("{fill} fill"),
+            None => format!("{fill} fill (not in the paper)"),
         }
+    }
+
+    /// The fill's name, followed by "(not in the paper)" for a fill the paper does not have.
+    pub fn fill_name(&self, fill: &str) -> String {
+        if self.has_fill(fill) {
+            fill.to_owned()
+        } else {
+            format!("{fill} (not in the paper)")
+        }
+    }
+
+    /// Whether the paper perturbs with this fill (`mean`, `uniform`): its claims are checked
+    /// on those fills only, never on a newer one such as `imputation`.
+    pub fn has_fill(&self, fill: &str) -> bool {
+        self.fills.contains_key(fill)
     }
 }
 

@@ -48,7 +48,12 @@ pub fn table1(paper: &PaperValues, stats: &Stats, fills: &[String]) -> Table {
         } else {
             "without edge"
         };
-        header.push(format!("{} fill, {edge}: ours", c.fill));
+        let tag = if c.paper.is_none() {
+            " (not in the paper)"
+        } else {
+            ""
+        };
+        header.push(format!("{} fill{tag}, {edge}: ours", c.fill));
         header.push("paper".to_owned());
     }
     let mut table = Table::new(header);

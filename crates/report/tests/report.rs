@@ -355,3 +355,39 @@ fn verdicts_come_first_and_the_provenance_last_folded_in_html() {
     assert_eq!(total as usize, out.findings.len());
     assert!(md.contains("Random RGB fill: paired draws"));
 }
+
+#[test]
+fn a_fill_the_paper_does_not_have_gets_labelled_columns_and_no_claims() {
+    let dir = tempfile::tempdir().unwrap();
+    let two = sal_report::run(
+        &config(),
+        &Synthetic::default().write(&dir.path().join("two")),
+        &dir.path().join("out_two"),
+    )
+    .unwrap();
+    let three = Synthetic {
+        fills: vec!["mean", "uniform", "imputation"],
+        ..Synthetic::default()
+    };
+    let out = sal_report::run(
+        &config(),
+        &three.write(&dir.path().join("three")),
+        &dir.path().join("out_three"),
+    )
+    .unwrap();
+    // The same claims, with the same verdicts: the paper's claims are about its two fills.
+    let verdicts = |o: &sal_report::ReportOutputs| {
+        o.findings
+            .iter()
+            .map(|f| (f.id.clone(), f.verdict))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(verdicts(&out), verdicts(&two));
+    assert!(out.findings.iter().all(|f| !f.id.contains("imputation")));
+    let md = fs_err::read_to_string(out.dir.join("report.md")).unwrap();
+    assert!(
+        md.contains("imputation fill (not in the paper), with edge: ours"),
+        "Table 1 labels the new fill's columns"
+    );
+    assert!(md.contains("| imputation (not in the paper) |"));
+}

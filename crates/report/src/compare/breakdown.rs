@@ -47,6 +47,7 @@ fn low_confidence(paper: &PaperValues, ours: Ours<'_>) -> Vec<Finding> {
     ours.metrics
         .fills
         .iter()
+        .filter(|fill| paper.has_fill(fill))
         .map(|fill| {
             let id = format!("low_confidence_lerf.{fill}");
             let variant = Variant {

@@ -140,7 +140,7 @@ pub(super) fn findings(paper: &PaperValues, ours: Ours<'_>) -> Vec<Finding> {
         paper.method_label(&lerf.last)
     );
     let mut orders = Vec::new();
-    for fill in &metrics.fills {
+    for fill in paper_fills(paper, metrics) {
         let ranked = ranking(metrics, Order::Lerf, fill);
         let names: Vec<String> = ranked.iter().map(|(m, _)| m.clone()).collect();
         let needed = lerf.best_two.iter().chain([&lerf.third, &lerf.last]);
@@ -214,7 +214,7 @@ pub(super) fn findings(paper: &PaperValues, ours: Ours<'_>) -> Vec<Finding> {
     }
 
     let worse = &claims.lerf_worse_than_random.data.methods;
-    for fill in &metrics.fills {
+    for fill in paper_fills(paper, metrics) {
         let said = format!(
             "{} perform worse than random under LeRF",
             join_words(
@@ -267,6 +267,14 @@ pub(super) fn findings(paper: &PaperValues, ours: Ours<'_>) -> Vec<Finding> {
     out.push(faithfulness_lowest(paper, metrics));
     out.push(confidence_share(paper, ours));
     out
+}
+
+/// The run's fills that the paper has (its claims are checked on those only).
+fn paper_fills<'a>(
+    paper: &'a PaperValues,
+    metrics: &'a Metrics,
+) -> impl Iterator<Item = &'a String> + 'a {
+    metrics.fills.iter().filter(|f| paper.has_fill(f))
 }
 
 fn accuracy(paper: &PaperValues, ours: Ours<'_>) -> Finding {
@@ -360,7 +368,7 @@ fn faithfulness_lowest(paper: &PaperValues, metrics: &Metrics) -> Finding {
     }
     let mut parts = Vec::new();
     let mut ok = true;
-    for fill in &metrics.fills {
+    for fill in paper_fills(paper, metrics) {
         let lowest = metrics
             .methods
             .iter()

@@ -26,11 +26,12 @@ fn alpha_threshold(paper: &PaperValues, stats: &Stats) -> Finding {
         claim.value,
         num(claim.largest, 2)
     );
-    // The paper's claims are about the paper's metrics: newer ones (SRG, AUC) stay out.
+    // The paper's claims are about the paper's metrics and fills: newer ones (SRG, AUC, the
+    // imputation fill) stay out.
     let paper_alphas: Vec<_> = stats
         .alpha
         .iter()
-        .filter(|a| a.variant.metric.in_paper())
+        .filter(|a| a.variant.in_paper(paper))
         .collect();
     let Some(max) = paper_alphas
         .iter()
@@ -93,7 +94,7 @@ fn edge_raises_alpha(paper: &PaperValues, stats: &Stats) -> Finding {
     let ours_pairs = stats
         .alpha
         .iter()
-        .filter(|a| a.with_edge && a.variant.metric.in_paper())
+        .filter(|a| a.with_edge && a.variant.in_paper(paper))
         .filter_map(|a| Some((a.alpha.value, stats.alpha(&a.variant, false)?.value)));
     let o = count_higher(ours_pairs);
     let said = format!(
@@ -178,7 +179,7 @@ fn inter_method(paper: &PaperValues, stats: &Stats) -> Finding {
     let without: Vec<_> = stats
         .inter_method
         .iter()
-        .filter(|e| !e.with_edge && e.variant.metric.in_paper())
+        .filter(|e| !e.with_edge && e.variant.in_paper(paper))
         .collect();
     let max = without
         .iter()

@@ -19,6 +19,11 @@ pub struct Variant {
 }
 
 impl Variant {
+    /// Whether the paper reports this metric with this fill (so its claims apply to it).
+    pub fn in_paper(&self, paper: &crate::paper::PaperValues) -> bool {
+        self.metric.in_paper() && paper.has_fill(&self.fill)
+    }
+
     /// A short label such as `AOPC_MoRF, L=100, mean fill` (`SRG (not in the paper), L=100,
     /// mean fill` for a metric the paper does not have).
     pub fn label(&self) -> String {

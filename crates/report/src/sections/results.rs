@@ -147,7 +147,7 @@ pub fn global_scores(doc: &mut Document, cx: &Context<'_>) {
                 .and_then(|v| Describe::of(v));
             table.row([
                 cx.paper.method_label(method),
-                fill.clone(),
+                cx.paper.fill_name(fill),
                 at_end(Order::Morf),
                 at_end(Order::Lerf),
                 f.map_or(NONE.to_owned(), |d| num(d.mean, 3)),
@@ -161,7 +161,7 @@ pub fn global_scores(doc: &mut Document, cx: &Context<'_>) {
             let i = band.len() - 1;
             table.row([
                 "random baseline".to_owned(),
-                fill.clone(),
+                cx.paper.fill_name(fill),
                 format!(
                     "AOPC {} (orderings: {}–{} around it)",
                     num(mean.centre[i], 3),
@@ -211,7 +211,7 @@ pub fn stats_global(doc: &mut Document, cx: &Context<'_>) {
     let mut table = Table::new(header);
     for fill in &cx.metrics.fills {
         for method in &cx.metrics.methods {
-            let mut row = vec![cx.paper.method_label(method), fill.clone()];
+            let mut row = vec![cx.paper.method_label(method), cx.paper.fill_name(fill)];
             for &(metric, steps) in &columns {
                 let variant = Variant {
                     metric,
@@ -235,7 +235,7 @@ pub fn stats_global(doc: &mut Document, cx: &Context<'_>) {
             // In the AOPC_MoRF column (the same quantity as AOPC_LeRF for random orderings).
             let mut row = vec![String::new(); 2 + columns.len()];
             row[0] = "random baseline".to_owned();
-            row[1] = fill.clone();
+            row[1] = cx.paper.fill_name(fill);
             if let Some(i) = columns.iter().position(|c| c.0 == Metric::Morf) {
                 row[2 + i] = format!(
                     "{} (L={}, R={})",

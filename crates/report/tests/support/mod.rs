@@ -59,6 +59,8 @@ pub struct Synthetic {
     pub seed: u64,
     /// Write key.json files.
     pub key_files: bool,
+    /// The fills (`FILLS`, the paper's, unless a test adds one).
+    pub fills: Vec<&'static str>,
 }
 
 impl Default for Synthetic {
@@ -75,6 +77,7 @@ impl Default for Synthetic {
             f_means: [0.10, 0.12, 0.08, 0.09, 0.01],
             seed: 7,
             key_files: true,
+            fills: FILLS.to_vec(),
         }
     }
 }
@@ -211,7 +214,7 @@ impl Synthetic {
         let mut w = ArtifactWriter::new(meta);
         w.add(metrics::IMAGE_INDEX, &[n], &image_index).unwrap();
         w.add(metrics::P0, &[n], &p0).unwrap();
-        for fill in FILLS {
+        for &fill in &self.fills {
             // The uniform fill perturbs more strongly: faster falls for everyone.
             let boost = if fill == "uniform" { 1.3 } else { 1.0 };
             for (m, method) in METHODS.iter().enumerate() {
@@ -300,7 +303,7 @@ impl Synthetic {
         let all: Vec<&str> = METHODS.to_vec();
         let without: Vec<&str> = METHODS.iter().copied().filter(|m| *m != "edge").collect();
         let mut reliability = Vec::new();
-        for fill in FILLS {
+        for &fill in &self.fills {
             for (i, (metric, l)) in variants.iter().enumerate() {
                 for (subset, methods) in [("all", &all), ("without_edge", &without)] {
                     let with_edge = subset == "all";
@@ -385,7 +388,7 @@ impl Synthetic {
         }
         let scores = |scale: f64| -> Vec<serde_json::Value> {
             let mut out = Vec::new();
-            for fill in FILLS {
+            for &fill in &self.fills {
                 for (m, method) in METHODS.iter().enumerate() {
                     let f = f64::from(self.f_means[m]) * scale;
                     let morf = f64::from(self.morf_rates[m]) * scale;
@@ -409,7 +412,7 @@ impl Synthetic {
             out
         };
         let random = |mean: f64| -> Vec<serde_json::Value> {
-            FILLS.iter().map(|fill| json!({"fill": fill, "steps": 20, "mean": mean, "ci": [mean - 0.01, mean + 0.01]})).collect()
+            self.fills.iter().map(|fill| json!({"fill": fill, "steps": 20, "mean": mean, "ci": [mean - 0.01, mean + 0.01]})).collect()
         };
         let mut groups: Vec<serde_json::Value> = (0..CLASSES.len())
             .map(|c| {
@@ -435,12 +438,13 @@ impl Synthetic {
                 row
             })
             .collect();
-        let random_baseline: Vec<serde_json::Value> = FILLS
+        let random_baseline: Vec<serde_json::Value> = self
+            .fills
             .iter()
             .flat_map(|fill| steps.map(|l| json!({"fill": fill, "steps": l, "orderings": self.orderings, "mean": 0.1, "interval": [0.08, 0.12], "ci": [0.09, 0.11]})))
             .collect();
         json!({
-            "schema": "stats/3", "images": CLASSES.len() * self.per_class, "methods": METHODS, "fills": FILLS,
+            "schema": "stats/3", "images": CLASSES.len() * self.per_class, "methods": METHODS, "fills": self.fills,
             "metrics": [
                 {"name": "faithfulness", "direction": "descending", "steps": false, "in_paper": true, "definition": "F"},
                 {"name": "aopc_morf", "direction": "descending", "steps": true, "in_paper": true, "definition": "AOPC MoRF"},
