@@ -185,11 +185,17 @@ fn rows_relative_l2(
         } else {
             (err / norm).sqrt()
         };
-        if !(relative <= worst.0) {
+        // Infinite values give NaN: count them as the worst.
+        let relative = if relative.is_nan() {
+            f64::INFINITY
+        } else {
+            relative
+        };
+        if relative > worst.0 {
             worst = (relative, r);
         }
     }
-    if !(worst.0 <= bound) {
+    if worst.0 > bound {
         diff.push(format!(
             "tensor `{name}`: relative L2 error {:.3e} at index {} (bound {bound:.0e}, compared per image)",
             worst.0, worst.1
