@@ -589,6 +589,10 @@ fn the_random_label_model_is_cached_on_its_own() {
     let config = sal_config::Config::load(&fx.config).unwrap();
     let plan = Plan::new(&fx.project.root, &config, &fx.config).unwrap();
     assert_eq!(record.key, plan.random_labels.unwrap().key);
+    assert_eq!(
+        xtask::status::random_labels_state(&fx.project, &config, &fx.config).unwrap(),
+        Some(State::Fresh(folders[0].clone()))
+    );
     let built = modified(&model);
     fx.take_calls();
 
@@ -616,6 +620,11 @@ fn the_random_label_model_is_cached_on_its_own() {
 
     // What determines the model trains another one, beside the first.
     fx.set_config(&format!("{bootstrap}random_labels_epochs = 3\n"));
+    let epochs = sal_config::Config::load(&fx.config).unwrap();
+    assert_eq!(
+        xtask::status::random_labels_state(&fx.project, &epochs, &fx.config).unwrap(),
+        Some(State::Missing)
+    );
     fx.pipeline(None, &[]).unwrap();
     assert_eq!(fx.take_ran(), ["sanity", "report"]);
     assert_eq!(fx.random_labels_log(), ["trained"]);
