@@ -8,6 +8,7 @@ use sal_config::{Config, Stage};
 use serde_json::{Map, Value};
 
 use crate::key::{head_fields, Field, StageKey};
+use crate::random_labels::{self, RandomLabelsKey};
 use crate::runner::config_dir;
 use crate::sources::SourceHasher;
 
@@ -26,6 +27,9 @@ pub const BATCH_FILES: [&str; 6] = [
 pub struct Plan {
     /// One key per stage, in the order of [`Stage::ALL`].
     pub keys: Vec<StageKey>,
+    /// The key of the sanity stage's random-label model, cached on its own (`None` when the
+    /// config trains none or the sanity stage is external).
+    pub random_labels: Option<RandomLabelsKey>,
 }
 
 impl Plan {
@@ -54,7 +58,12 @@ impl Plan {
             }
             keys.push(StageKey::new(stage, fields));
         }
-        Ok(Plan { keys })
+        let data_key = &keys[0].key;
+        let random_labels = random_labels::key(config, data_key, &mut hasher)?;
+        Ok(Plan {
+            keys,
+            random_labels,
+        })
     }
 
     /// The key of one stage.
