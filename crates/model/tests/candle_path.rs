@@ -1,8 +1,9 @@
 //! The candle path (the GPU path of `attribute` and `metrics`) against the fast CPU kernels, on
 //! the device of `SAL_TEST_DEVICE` (default: candle's CPU; `scripts/gpu-check.sh` runs these
 //! same tests with `cuda:0`): eval logits and probabilities within 1e-5, input gradients within
-//! 1e-4 relative (L2), and perturbed batches built on the device equal to those built on the
-//! host.
+//! 1e-4 relative (L2) on every image without a near tie in a max-pool window (where the two
+//! paths may legitimately route a gradient differently), and perturbed batches built on the
+//! device equal to those built on the host.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -90,12 +91,45 @@ fn eval_logits_and_probabilities_equal_the_fast_kernels() {
     assert!(d < 1e-5, "probabilities differ by {d}");
 }
 
+/// Per image, whether some 2x2 max-pool window's largest positive value is within float noise
+/// of the window's second (a near tie): the two paths' activations differ in their last bits
+/// (different summation orders, which differ between AVX2 and AVX-512 kernels), so they may
+/// route that window's gradient to different pixels, and both are right.
+/// A window's top two values closer than this share of the image's largest activation of that
+/// layer are a near tie (the two paths' activations differ by about 1e-7 of it).
+const NEAR_TIE: f32 = 1e-6;
+
+fn near_tie_images(net: &CandleNet, x: &[f32], n: usize) -> Vec<bool> {
+    let t = sal_model::candle_net::net::nhwc_to_tensor(x, net.device(), net.dtype()).unwrap();
+    let record = net.record_eval(&t).unwrap();
+    let mut near = vec![false; n];
+    for layer in record.layers.iter().filter(|l| l.pooled.is_some()) {
+        let (_, c, side, _) = layer.relu.dims4().unwrap();
+        let v: Vec<f32> = layer.relu.flatten_all().unwrap().to_vec1().unwrap();
+        let plane = side * side;
+        for (i, flag) in near.iter_mut().enumerate() {
+            let image = &v[i * c * plane..(i + 1) * c * plane];
+            let scale = image.iter().fold(0.0f32, |m, &a| m.max(a.abs()));
+            for ch in image.chunks_exact(plane) {
+                for (r, col) in (0..side / 2).flat_map(|r| (0..side / 2).map(move |c| (r, c))) {
+                    let mut w = [0usize, 1, side, side + 1].map(|o| ch[2 * r * side + 2 * col + o]);
+                    w.sort_by(|a, b| b.total_cmp(a));
+                    if w[0] > 0.0 && w[0] - w[1] <= NEAR_TIE * scale {
+                        *flag = true;
+                    }
+                }
+            }
+        }
+    }
+    near
+}
+
 #[test]
 fn input_gradients_equal_the_fast_kernels() {
     let w = weights(21);
-    let n = 4;
+    let n = 12;
     let x = images(n, 22);
-    let classes = [3, 0, 9, 5];
+    let classes: Vec<usize> = (0..n).map(|i| (i * 3 + 3) % 10).collect();
     let (mut fast, mut net) = (FastNet::new(&w).unwrap(), candle(&w));
     let (mut l0, mut l1) = (vec![0.0; n * 10], vec![0.0; n * 10]);
     let (mut g0, mut g1) = (vec![0.0; n * IMAGE_VALUES], vec![0.0; n * IMAGE_VALUES]);
@@ -104,7 +138,14 @@ fn input_gradients_equal_the_fast_kernels() {
     net.logits_and_input_gradients(&x, &classes, &mut l1, &mut g1)
         .unwrap();
     assert!(max_abs_diff(&l1, &l0) < 1e-5);
-    for i in 0..n {
+    // Where a max-pool window holds a near tie either path's choice is right; every other
+    // image must agree to rounding, and most images must be checked.
+    let near = near_tie_images(&net, &x, n);
+    assert!(
+        near.iter().filter(|&&t| !t).count() >= n / 2,
+        "near ties in {near:?}"
+    );
+    for i in (0..n).filter(|&i| !near[i]) {
         let r = i * IMAGE_VALUES..(i + 1) * IMAGE_VALUES;
         let e = rel_l2(&g1[r.clone()], &g0[r]);
         assert!(e < 1e-4, "image {i}: gradient relative L2 error {e}");
