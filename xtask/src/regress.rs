@@ -162,7 +162,7 @@ fn run_one(
 ) -> anyhow::Result<()> {
     fs_err::create_dir_all(out)?;
     eprintln!("xtask: regress: running {stage}");
-    runner::run_stage(program, stage, config, out, inputs)?;
+    runner::run_stage(program, stage, config, out, inputs, &[])?;
     runner::check_outputs(stage, out, program)
 }
 

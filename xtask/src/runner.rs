@@ -58,13 +58,15 @@ impl StageProgram {
         })
     }
 
-    /// The full command line of a run.
+    /// The full command line of a run; `extra` follows the stage arguments (the pipeline's
+    /// `--variant NAME=DIR` for `sal report`).
     pub fn command(
         &self,
         stage: Stage,
         config: &Path,
         out: &Path,
         inputs: &[(Stage, PathBuf)],
+        extra: &[OsString],
     ) -> Command {
         let mut command = match self {
             StageProgram::Sal { program, cwd } => {
@@ -78,7 +80,7 @@ impl StageProgram {
                 command
             }
         };
-        command.args(stage_args(config, out, inputs));
+        command.args(stage_args(config, out, inputs)).args(extra);
         command
     }
 
@@ -141,16 +143,18 @@ pub fn stage_args(config: &Path, out: &Path, inputs: &[(Stage, PathBuf)]) -> Vec
     args
 }
 
-/// Runs one stage with inherited stdout and stderr (so its progress bars show).
+/// Runs one stage with inherited stdout and stderr (so its progress bars show); `extra`
+/// arguments follow the stage arguments.
 pub fn run_stage(
     program: &StageProgram,
     stage: Stage,
     config: &Path,
     out: &Path,
     inputs: &[(Stage, PathBuf)],
+    extra: &[OsString],
 ) -> anyhow::Result<()> {
     let status = program
-        .command(stage, config, out, inputs)
+        .command(stage, config, out, inputs, extra)
         .stdin(Stdio::null())
         .status()
         .with_context(|| format!("stage {stage}: starting {}", program.describe()))?;
@@ -232,6 +236,7 @@ mod tests {
             Path::new("/c.toml"),
             Path::new("/o"),
             &inputs,
+            &[],
         );
         let tail = [
             "--config",
@@ -258,6 +263,7 @@ mod tests {
             Path::new("/c.toml"),
             Path::new("/o"),
             &inputs,
+            &[],
         );
         let expected: Vec<&str> = ["/cfg/./maps.sh", "--fast"]
             .into_iter()
@@ -271,7 +277,7 @@ mod tests {
             cwd: PathBuf::from("/cfg"),
         };
         assert_eq!(
-            argv(&bare.command(Stage::Data, Path::new("/c"), Path::new("/o"), &[]))[0],
+            argv(&bare.command(Stage::Data, Path::new("/c"), Path::new("/o"), &[], &[]))[0],
             "python3"
         );
     }
