@@ -4,7 +4,8 @@
 //! Integers (labels, indices, orders) must be equal; floats may differ by
 //! `ABS_TOLERANCE + REL_TOLERANCE * |expected|` (the same code on a machine of the same kind
 //! gives identical bytes; the tolerance only absorbs a different summation order); NaN must
-//! stay NaN.
+//! stay NaN. The tensors of [`ILL_CONDITIONED`] are compared per image by relative L2 error
+//! instead, with the bound given there.
 
 use std::path::Path;
 
@@ -16,6 +17,17 @@ use serde_json::Value;
 pub const ABS_TOLERANCE: f64 = 1e-5;
 /// Relative tolerance on float values.
 pub const REL_TOLERANCE: f64 = 1e-4;
+/// Tensors that amplify the last bits of the model and are compared per leading index (per
+/// image) by relative L2 error `||got - expected|| / ||expected||` within the given bound.
+///
+/// DeepSHAP's rescale rule divides output by input differences between the image and each
+/// background image, so the different summation orders of the AVX2 and AVX-512 kernels
+/// (last-bit differences of the activations) move a few hundred of its values by up to 2e-3
+/// where a difference is small. Measured 2026-12-02 on an AVX-512 machine against golden
+/// files written on an AVX2 one: 406 of 30,720 values outside the element tolerances,
+/// relative L2 6.4e-4 over the tensor, 4.6e-3 for the worst image; every other tensor agrees
+/// element by element, and the stages after `attribute` are recomputed from the golden maps.
+pub const ILL_CONDITIONED: [(&str, f64); 1] = [("saliency.deep_shap", 2e-2)];
 /// Differing values listed per tensor or JSON file (the count of all is always given).
 const SHOWN: usize = 8;
 
@@ -104,6 +116,12 @@ fn tensor_values(
     float: bool,
     diff: &mut Diff,
 ) {
+    if let Some(&(_, bound)) = ILL_CONDITIONED.iter().find(|(n, _)| *n == name) {
+        if float && !shape.is_empty() {
+            rows_relative_l2(name, shape[0], want, have, bound, diff);
+            return;
+        }
+    }
     let differs = |e: f64, g: f64| if float { !close(e, g) } else { e != g };
     let bad: Vec<usize> = (0..want.len())
         .filter(|&i| differs(want[i], have[i]))
@@ -127,6 +145,60 @@ fn tensor_values(
             unravel(i, shape),
             want[i],
             have[i]
+        ));
+    }
+}
+
+/// Compares each of the `rows` leading slices by relative L2 error within `bound` (NaN must stay
+/// NaN; an all-zero expected slice must stay all zero).
+fn rows_relative_l2(
+    name: &str,
+    rows: usize,
+    want: &[f64],
+    have: &[f64],
+    bound: f64,
+    diff: &mut Diff,
+) {
+    let width = want.len() / rows.max(1);
+    let mut worst = (0.0f64, 0usize);
+    for (r, (w, h)) in want
+        .chunks(width.max(1))
+        .zip(have.chunks(width.max(1)))
+        .enumerate()
+    {
+        let nan_moved = w.iter().zip(h).any(|(a, b)| a.is_nan() != b.is_nan());
+        let (err, norm) = w
+            .iter()
+            .zip(h)
+            .filter(|(a, b)| !a.is_nan() && !b.is_nan())
+            .fold((0.0, 0.0), |(e, n), (a, b)| {
+                (e + (a - b).powi(2), n + a * a)
+            });
+        let relative = if nan_moved {
+            f64::INFINITY
+        } else if norm == 0.0 {
+            if err == 0.0 {
+                0.0
+            } else {
+                f64::INFINITY
+            }
+        } else {
+            (err / norm).sqrt()
+        };
+        // Infinite values give NaN: count them as the worst.
+        let relative = if relative.is_nan() {
+            f64::INFINITY
+        } else {
+            relative
+        };
+        if relative > worst.0 {
+            worst = (relative, r);
+        }
+    }
+    if worst.0 > bound {
+        diff.push(format!(
+            "tensor `{name}`: relative L2 error {:.3e} at index {} (bound {bound:.0e}, compared per image)",
+            worst.0, worst.1
         ));
     }
 }
@@ -219,6 +291,34 @@ mod tests {
         assert!(close(f64::NAN, f64::NAN));
         assert!(!close(f64::NAN, 0.0) && !close(0.0, f64::NAN));
         assert!(close(0.0, 9e-6) && !close(0.0, 2e-5));
+    }
+
+    #[test]
+    fn ill_conditioned_tensors_are_compared_per_image_by_relative_l2() {
+        let name = ILL_CONDITIONED[0].0;
+        let want: Vec<f64> = (0..8).map(|i| f64::from(i) + 1.0).collect();
+        // One value of image 1 moved by 4e-3 relative: outside the element tolerance, inside the
+        // bound (1.8e-3 relative L2 for the image).
+        let mut have = want.clone();
+        have[5] *= 1.0 + 4e-3;
+        let mut diff = Diff::default();
+        tensor_values(name, &[2, 4], &want, &have, true, &mut diff);
+        assert!(diff.is_empty(), "{:?}", diff.lines);
+        tensor_values(
+            "saliency.sensitivity",
+            &[2, 4],
+            &want,
+            &have,
+            true,
+            &mut diff,
+        );
+        assert_eq!(diff.lines.len(), 2, "element-wise for the other maps");
+        // 10% of one image's norm: outside the bound, named with the image.
+        let mut far = want.clone();
+        far[4] += 0.1 * (5f64.powi(2) + 36.0 + 49.0 + 64.0).sqrt();
+        let mut diff = Diff::default();
+        tensor_values(name, &[2, 4], &want, &far, true, &mut diff);
+        assert!(diff.lines[0].contains("index 1"), "{:?}", diff.lines);
     }
 
     #[test]

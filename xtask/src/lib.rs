@@ -23,6 +23,7 @@ pub mod path;
 pub mod pipeline;
 pub mod plan;
 pub mod project;
+pub mod random_labels;
 pub mod regress;
 pub mod runner;
 pub mod sal;

@@ -12,6 +12,7 @@ use crate::flags;
 use crate::lock::PipelineLock;
 use crate::plan::Plan;
 use crate::project::Project;
+use crate::random_labels::{self, RandomLabelsKey};
 use crate::runner::{self, StageProgram};
 use crate::sal::SalSource;
 use crate::store;
@@ -69,18 +70,15 @@ pub fn run(
             eprintln!("xtask: --force {stage} ignored: the pipeline stops before it");
         }
     }
-    let (plan, programs) = prepare(
-        project,
-        &config,
-        &config_path,
-        &stages,
-        &forced(&flags.force),
-        sal,
-    )?;
-    let resumable: Vec<PathBuf> = stages
+    let forced = forced(&flags.force);
+    let (plan, programs) = prepare(project, &config, &config_path, &stages, &forced, sal)?;
+    let mut resumable: Vec<PathBuf> = stages
         .iter()
         .map(|&stage| store::tmp_folder(project, plan.key(stage)))
         .collect();
+    if let (true, Some(key)) = (stages.contains(&Stage::Sanity), &plan.random_labels) {
+        resumable.push(random_labels::tmp_folder(project, key));
+    }
     for removed in store::clean_tmp(project, &resumable)? {
         eprintln!(
             "xtask: removed {} (left by an interrupted run of another key)",
@@ -113,12 +111,35 @@ pub fn run(
                     project.display(&tmp)
                 );
             }
-            let extra = match (stage, program) {
-                (Stage::Report, StageProgram::Sal { .. }) => variant_args(project, &plan),
+            let random_labels =
+                match (stage, program, &plan.random_labels) {
+                    (Stage::Sanity, StageProgram::Sal { .. }, Some(key)) => Some(
+                        random_labels_folder(project, key, forced.contains(&Stage::Sanity))?,
+                    ),
+                    _ => None,
+                };
+            let extra: Vec<OsString> = match (&random_labels, stage, program) {
+                (Some((folder, _)), _, _) => vec!["--random-labels".into(), folder.into()],
+                (None, Stage::Report, StageProgram::Sal { .. }) => variant_args(project, &plan),
                 _ => Vec::new(),
             };
             let ran = runner::run_stage(program, stage, &config_path, &tmp, &inputs, &extra)
                 .and_then(|()| runner::check_outputs(stage, &tmp, program));
+            if let (Some((folder, true)), Some(key)) = (&random_labels, &plan.random_labels) {
+                // Kept even when the rest of the stage failed: the model is whole once its
+                // file exists, and its key does not depend on what failed.
+                let seconds = start.elapsed().as_secs_f64();
+                match random_labels::install_if_trained(project, folder, key, seconds)? {
+                    Some(done) => eprintln!(
+                        "xtask: sanity: random-label model trained -> {}",
+                        project.display(&done)
+                    ),
+                    None => eprintln!(
+                        "xtask: sanity: random-label model unfinished; kept {} for the next run to resume from",
+                        project.display(folder)
+                    ),
+                }
+            }
             if let Err(err) = ran {
                 // The folder stays: it never looks finished (no key.json, not under
                 // artifacts/<stage>/), and the next run of this key resumes from its checkpoints.
@@ -171,6 +192,43 @@ pub fn run(
         }
     }
     Ok(outcomes)
+}
+
+/// The folder `sal sanity` gets as `--random-labels`, and whether the model is to be trained
+/// there: the finished `artifacts/random_labels/<key>/` when there is one (and the sanity stage
+/// is not forced), else the temporary folder of the key, where an interrupted training left its
+/// checkpoint. Says which in the log.
+fn random_labels_folder(
+    project: &Project,
+    key: &RandomLabelsKey,
+    force: bool,
+) -> anyhow::Result<(PathBuf, bool)> {
+    let short = crate::project::short_key(&key.key);
+    if !force {
+        if let Some((folder, record)) = random_labels::finished(project, key)? {
+            eprintln!(
+                "xtask: sanity: random-label model cached ({}; trained in {})",
+                project.display(&folder),
+                display::duration(record.wall_seconds)
+            );
+            return Ok((folder, false));
+        }
+    }
+    let tmp = random_labels::tmp_folder(project, key);
+    let resumed = tmp.is_dir() && fs_err::read_dir(&tmp)?.next().is_some();
+    fs_err::create_dir_all(&tmp)?;
+    let how = if resumed {
+        "resuming from what an interrupted run left"
+    } else if force {
+        "forced"
+    } else {
+        "not cached"
+    };
+    eprintln!(
+        "xtask: sanity: random-label model to train ({how}; key {short}) in {}",
+        project.display(&tmp)
+    );
+    Ok((tmp, true))
 }
 
 /// The arguments of `sal report` for the config's `[report] variants`, in the config's order:

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::key::{head_fields, Field, StageKey};
 use crate::project::Project;
+use crate::random_labels::{self, RandomLabelsKey};
 use crate::runner::config_dir;
 use crate::sources::SourceHasher;
 use crate::store;
@@ -28,6 +29,9 @@ pub const BATCH_FILES: [&str; 6] = [
 pub struct Plan {
     /// One key per stage, in the order of [`Stage::ALL`].
     pub keys: Vec<StageKey>,
+    /// The key of the sanity stage's random-label model, cached on its own (`None` when the
+    /// config trains none or the sanity stage is external).
+    pub random_labels: Option<RandomLabelsKey>,
     /// The `[report] variants` of the config, resolved to their report keys (none when the
     /// report stage is `[external]`: an external report program keeps the plain interface).
     pub variants: Vec<ReportVariant>,
@@ -109,7 +113,13 @@ impl Plan {
             }
             keys.push(StageKey::new(stage, fields));
         }
-        Ok(Plan { keys, variants })
+        let data_key = &keys[0].key;
+        let random_labels = random_labels::key(config, data_key, hasher)?;
+        Ok(Plan {
+            keys,
+            random_labels,
+            variants,
+        })
     }
 
     /// The key of one stage.

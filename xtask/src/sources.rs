@@ -68,8 +68,18 @@ impl SourceHasher {
     /// The code fields of a stage's key: `code.sal_version`, then `code.<crate folder>` for each
     /// crate of [`crates_of`].
     pub fn code_fields(&mut self, stage: Stage) -> anyhow::Result<Vec<Field>> {
+        self.code_fields_of(crates_of(stage), &[])
+    }
+
+    /// `code.sal_version`, then `code.<crate folder>` for each of `crates` and `code.<file>`
+    /// (blake3 of its bytes, or [`ABSENT`]) for each of `files`, paths relative to the root.
+    pub fn code_fields_of(
+        &mut self,
+        crates: &[&'static str],
+        files: &[&str],
+    ) -> anyhow::Result<Vec<Field>> {
         let mut fields = vec![Field::new("code.sal_version", sal_artifact::created_by())];
-        for &krate in crates_of(stage) {
+        for &krate in crates {
             let hash = match self.cache.get(krate) {
                 Some(hash) => hash.clone(),
                 None => {
@@ -79,6 +89,15 @@ impl SourceHasher {
                 }
             };
             fields.push(Field::new(format!("code.{krate}"), hash));
+        }
+        for &file in files {
+            let path = self.root.join(file);
+            let hash = if path.is_file() {
+                blake3::hash(&fs_err::read(&path)?).to_hex().to_string()
+            } else {
+                ABSENT.to_owned()
+            };
+            fields.push(Field::new(format!("code.{file}"), hash));
         }
         Ok(fields)
     }

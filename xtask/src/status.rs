@@ -54,6 +54,24 @@ pub fn states(
     Ok(out)
 }
 
+/// The state of the sanity stage's random-label model (cached on its own): `Fresh` with its
+/// folder, or `Missing` when no folder of the current key exists (the next sanity run trains
+/// it); `None` when the config has none.
+pub fn random_labels_state(
+    project: &Project,
+    config: &Config,
+    config_path: &Path,
+) -> anyhow::Result<Option<State>> {
+    let plan = Plan::new(project, config, config_path)?;
+    let Some(key) = &plan.random_labels else {
+        return Ok(None);
+    };
+    Ok(Some(match crate::random_labels::finished(project, key)? {
+        Some((folder, _)) => State::Fresh(folder),
+        None => State::Missing,
+    }))
+}
+
 /// The state of one stage's key.
 pub fn state(project: &Project, key: &StageKey) -> anyhow::Result<State> {
     if let Some((folder, _)) = store::finished(project, key)? {
@@ -197,6 +215,16 @@ pub fn run(project: &Project, flags: &flags::Status) -> anyhow::Result<()> {
         "{}",
         display::table(&["stage", "state", "folder / why"], &rows)
     );
+    match random_labels_state(project, &config, &config_path)? {
+        Some(State::Fresh(folder)) => println!(
+            "sanity's random-label model (cached on its own): fresh {}",
+            project.display(&folder)
+        ),
+        Some(_) => println!(
+            "sanity's random-label model (cached on its own): missing: none of this key, the next sanity run trains it"
+        ),
+        None => {}
+    }
     for variant in Plan::new(project, &config, &config_path)?.variants {
         match &variant.folder {
             Some(folder) => println!(

@@ -22,7 +22,7 @@ use crate::project::{short_key, Project};
 pub struct KeyRecord {
     /// The full cache key (read by `sal_artifact::input_key`).
     pub key: String,
-    /// The stage name.
+    /// The stage name (`random_labels` for the random-label model's folder).
     pub stage: String,
     /// Every field that went into the key, by name.
     pub fields: BTreeMap<String, Value>,
@@ -92,7 +92,7 @@ pub fn finished(project: &Project, key: &StageKey) -> anyhow::Result<Option<(Pat
 
 /// [`read_record`], but a `key.json` that does not parse counts as absent (with a warning):
 /// such a folder is not finished, and the next pipeline run replaces it.
-fn readable_record(folder: &Path) -> anyhow::Result<Option<KeyRecord>> {
+pub(crate) fn readable_record(folder: &Path) -> anyhow::Result<Option<KeyRecord>> {
     match read_record(folder) {
         Ok(record) => Ok(record),
         Err(err) => {
@@ -159,24 +159,38 @@ pub fn install(
     key: &StageKey,
     wall_seconds: f64,
 ) -> anyhow::Result<PathBuf> {
-    write_record(tmp, &KeyRecord::new(key, wall_seconds))?;
     let folder = project.folder(key.stage, &key.key);
-    fs_err::create_dir_all(project.stage_dir(key.stage))?;
+    install_folder(project, tmp, &folder, &KeyRecord::new(key, wall_seconds))?;
+    Ok(folder)
+}
+
+/// Writes `record` as `key.json` into `tmp`, then renames `tmp` to `folder` (moving a previous
+/// folder there aside first and deleting it).
+pub fn install_folder(
+    project: &Project,
+    tmp: &Path,
+    folder: &Path,
+    record: &KeyRecord,
+) -> anyhow::Result<()> {
+    write_record(tmp, record)?;
+    if let Some(parent) = folder.parent() {
+        fs_err::create_dir_all(parent)?;
+    }
     if folder.exists() {
         // A directory cannot be renamed over a non-empty one: move the old one aside first.
         let old = project.tmp_dir().join(format!(
             "replaced-{}-{}-{}",
-            key.stage,
-            short_key(&key.key),
+            record.stage,
+            short_key(&record.key),
             std::process::id()
         ));
-        fs_err::rename(&folder, &old)?;
-        fs_err::rename(tmp, &folder)?;
+        fs_err::rename(folder, &old)?;
+        fs_err::rename(tmp, folder)?;
         fs_err::remove_dir_all(&old)?;
     } else {
-        fs_err::rename(tmp, &folder)?;
+        fs_err::rename(tmp, folder)?;
     }
-    Ok(folder)
+    Ok(())
 }
 
 /// Removes everything in `artifacts/.tmp/` except the folders in `keep` (the temporary folders

@@ -65,7 +65,8 @@ fn pipeline_with_sal_bin_runs_then_caches_and_path_prints_the_folder() {
     assert!(
         status.status.success()
             && stdout.contains("train      fresh")
-            && stdout.contains("attribute  missing"),
+            && stdout.contains("attribute  missing")
+            && stdout.contains("random-label model (cached on its own): missing"),
         "{stdout}"
     );
 

@@ -24,7 +24,7 @@ fn a_second_run_is_all_cached() {
             "attribute --data --train",
             "metrics --data --train --attribute",
             "stats --attribute --metrics",
-            "sanity --data --train --attribute --metrics",
+            "sanity --data --train --attribute --metrics --random-labels",
             "report --data --train --attribute --metrics --stats --sanity"
         ]
     );
@@ -748,4 +748,139 @@ fn xtask_variants_resolves_configs_to_their_fresh_reports() {
         fx.take_calls().last().unwrap(),
         &format!("variants {}", args[1..].join(" "))
     );
+}
+
+/// The modification time of a file.
+fn modified(path: &std::path::Path) -> std::time::SystemTime {
+    fs_err::metadata(path).unwrap().modified().unwrap()
+}
+
+#[test]
+fn the_random_label_model_is_cached_on_its_own() {
+    let fx = Fixture::new();
+    fx.pipeline(None, &[]).unwrap();
+    assert_eq!(fx.random_labels_log(), ["trained"]);
+    let folders = fx.random_label_folders();
+    assert_eq!(folders.len(), 1);
+    let model = folders[0].join("random_labels.safetensors");
+    let record = store::read_record(&folders[0]).unwrap().unwrap();
+    assert_eq!(record.stage, "random_labels");
+    let config = sal_config::Config::load(&fx.config).unwrap();
+    let plan = Plan::new(&fx.project, &config, &fx.config).unwrap();
+    assert_eq!(record.key, plan.random_labels.unwrap().key);
+    assert_eq!(
+        xtask::status::random_labels_state(&fx.project, &config, &fx.config).unwrap(),
+        Some(State::Fresh(folders[0].clone()))
+    );
+    let built = modified(&model);
+    fx.take_calls();
+
+    // A [sanity] key that cannot change the model: the stage runs again with the cached one.
+    let bootstrap = format!("{CONFIG}\n[sanity]\nbootstrap = 300\n");
+    fx.set_config(&bootstrap);
+    let out = fx.pipeline(None, &[]).unwrap();
+    assert_eq!(with_action(&out, Action::Ran), ["sanity", "report"]);
+    assert_eq!(
+        fx.take_calls()[0],
+        "sanity --data --train --attribute --metrics --random-labels"
+    );
+    assert_eq!(fx.random_labels_log(), ["cached"]);
+    assert_eq!(fx.random_label_folders(), folders);
+    assert_eq!(modified(&model), built, "the cached model is not rewritten");
+
+    // So does the sanity crate's code outside the training module.
+    support::write(
+        &fx.project.root.join("crates/sanity/src/stage.rs"),
+        "//! edited\n",
+    );
+    fx.pipeline(None, &[]).unwrap();
+    assert_eq!(fx.take_ran(), ["sanity", "report"]);
+    assert_eq!(fx.random_labels_log(), ["cached"]);
+
+    // What determines the model trains another one, beside the first.
+    fx.set_config(&format!("{bootstrap}random_labels_epochs = 3\n"));
+    let epochs = sal_config::Config::load(&fx.config).unwrap();
+    assert_eq!(
+        xtask::status::random_labels_state(&fx.project, &epochs, &fx.config).unwrap(),
+        Some(State::Missing)
+    );
+    fx.pipeline(None, &[]).unwrap();
+    assert_eq!(fx.take_ran(), ["sanity", "report"]);
+    assert_eq!(fx.random_labels_log(), ["trained"]);
+    assert_eq!(fx.random_label_folders().len(), 2);
+    support::write(
+        &fx.project.root.join("crates/sanity/src/random_labels.rs"),
+        "//! the training, edited\n",
+    );
+    fx.pipeline(None, &[]).unwrap();
+    assert_eq!(fx.take_ran(), ["sanity", "report"]);
+    assert_eq!(fx.random_labels_log(), ["trained"]);
+    assert_eq!(fx.random_label_folders().len(), 3);
+    // The data seed (through the data stage's key).
+    fx.set_config(&bootstrap.replace("seed = 0", "seed = 5"));
+    fx.pipeline(None, &[]).unwrap();
+    assert_eq!(fx.take_ran(), ALL);
+    assert_eq!(fx.random_labels_log(), ["trained"]);
+    assert_eq!(fx.random_label_folders().len(), 4);
+
+    // Forcing the sanity stage trains its model again, in place.
+    fx.pipeline(None, &[Stage::Sanity]).unwrap();
+    assert_eq!(fx.random_labels_log(), ["trained"]);
+    assert_eq!(fx.random_label_folders().len(), 4);
+    fx.set_config(
+        &bootstrap
+            .replace("seed = 0", "seed = 5")
+            .replace("bootstrap = 300", "bootstrap = 400"),
+    );
+    fx.pipeline(None, &[]).unwrap();
+    assert_eq!(fx.random_labels_log(), ["cached"]);
+    assert!(fx.tmp_entries().is_empty(), "{:?}", fx.tmp_entries());
+
+    // No data randomisation: no folder is passed.
+    fx.set_config(&format!("{bootstrap}random_labels_images = 0\n"));
+    fx.take_calls();
+    fx.pipeline(None, &[]).unwrap();
+    assert_eq!(
+        fx.take_calls(),
+        [
+            "sanity --data --train --attribute --metrics",
+            "report --data --train --attribute --metrics --stats --sanity"
+        ]
+    );
+    assert!(fx.random_labels_log().is_empty());
+}
+
+#[test]
+fn a_killed_training_resumes_and_a_trained_model_outlives_a_failed_sanity_stage() {
+    let fx = Fixture::new();
+    fx.control("kill_random_labels", Some(""));
+    let err = fx.pipeline(None, &[]).unwrap_err().to_string();
+    assert!(err.contains("stage sanity failed"), "{err}");
+    assert!(fx.random_label_folders().is_empty());
+    let tmp: Vec<String> = fx
+        .tmp_entries()
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        tmp.iter().any(|name| name.starts_with("random_labels-")),
+        "{tmp:?}"
+    );
+
+    // The next run resumes the training; the model is kept although the stage fails later.
+    fx.control("kill_random_labels", None);
+    fx.control("fail_sanity", Some(""));
+    fx.pipeline(None, &[]).unwrap_err();
+    assert_eq!(fx.random_labels_log(), ["resumed", "trained"]);
+    let folders = fx.random_label_folders();
+    assert_eq!(folders.len(), 1);
+    assert!(folders[0].join("key.json").is_file());
+    assert!(!folders[0]
+        .join("random_labels.checkpoint.safetensors")
+        .exists());
+
+    fx.control("fail_sanity", None);
+    fx.pipeline(None, &[]).unwrap();
+    assert_eq!(fx.random_labels_log(), ["cached"]);
+    assert!(fx.tmp_entries().is_empty(), "{:?}", fx.tmp_entries());
 }

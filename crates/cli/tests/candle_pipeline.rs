@@ -2,7 +2,8 @@
 //! with `[attribute]` and `[metrics]` on the candle path (`backend = "candle"` on the CPU, the
 //! code the GPU runs). Data and train stay cached; the saliency maps agree within 1e-4
 //! (relative L2), p0, q0, the drop curves and the Deltas within 1e-5, and the report's Table 1
-//! within 1e-5.
+//! within 1e-5. The sanity stage runs again with the random-label model the first run trained
+//! (cached on its own: neither section enters its key).
 
 use std::path::{Path, PathBuf};
 
@@ -91,7 +92,37 @@ fn the_ci_pipeline_through_candle_gives_the_fast_paths_table_1() {
     fs_err::write(&candle_path, &candle).unwrap();
 
     let first = run(&project, &fast_path);
+    let random_label_folders = || -> Vec<PathBuf> {
+        fs_err::read_dir(project.artifacts.join("random_labels"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect()
+    };
+    let trained = random_label_folders();
+    assert_eq!(trained.len(), 1, "{trained:?}");
+    let model = trained[0].join("random_labels.safetensors");
+    let (bytes, built) = (
+        fs_err::read(&model).unwrap(),
+        fs_err::metadata(&model).unwrap().modified().unwrap(),
+    );
     let second = run(&project, &candle_path);
+    assert_eq!(random_label_folders(), trained);
+    assert_eq!(fs_err::read(&model).unwrap(), bytes);
+    assert_eq!(
+        fs_err::metadata(&model).unwrap().modified().unwrap(),
+        built,
+        "the random-label model is reused, not trained again"
+    );
+    let sanity = |o: &[Outcome]| {
+        let artifact = Artifact::open(
+            &file(o, Stage::Sanity, &Kind::Sanity.file_name()),
+            Kind::Sanity,
+        )
+        .unwrap();
+        artifact.meta().extra["random_labels"].clone()
+    };
+    assert_eq!(sanity(&first), sanity(&second));
+    assert!(sanity(&first)["epochs"].as_u64().unwrap() > 0);
     let actions: Vec<(Stage, Action)> = second.iter().map(|o| (o.stage, o.action)).collect();
     assert_eq!(
         actions,

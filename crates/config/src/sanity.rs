@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::train::OptimizerKind;
+use crate::train::{OptimizerKind, TrainConfig};
 
 /// The layers of the network, top down: the default (and complete) randomisation order.
 pub const LAYERS_TOP_DOWN: [&str; 7] = [
@@ -98,6 +98,35 @@ impl Default for SanityConfig {
 }
 
 impl SanityConfig {
+    /// The `[train]` settings of the random-label run: the trained model's recipe `train` with
+    /// this section's seed and epochs, no early stopping, no augmentation, all training images
+    /// offered (the run takes the first `random_labels_images`), the warm-up capped at the
+    /// epochs, and `random_labels_optimizer`, `_learning_rate`, `_dropout` and `_weight_decay`
+    /// replacing the recipe's values when set. Every other `[train]` field is inherited.
+    ///
+    /// The one definition of what determines the random-label model's training: `sal-sanity`
+    /// trains with it and `xtask` keys the model's cache folder with it.
+    pub fn random_labels_train(&self, train: &TrainConfig) -> TrainConfig {
+        TrainConfig {
+            seed: self.seed,
+            epochs: self.random_labels_epochs,
+            patience: 0,
+            crop_padding: 0,
+            horizontal_flip: false,
+            max_train_images: None,
+            warmup_epochs: train.warmup_epochs.min(self.random_labels_epochs as f64),
+            optimizer: self.random_labels_optimizer.unwrap_or(train.optimizer),
+            learning_rate: self
+                .random_labels_learning_rate
+                .unwrap_or(train.learning_rate),
+            dropout: self.random_labels_dropout.unwrap_or(train.dropout),
+            weight_decay: self
+                .random_labels_weight_decay
+                .unwrap_or(train.weight_decay),
+            ..train.clone()
+        }
+    }
+
     /// Checks values; the message names the key.
     pub fn validate(&self) -> Result<(), String> {
         if let Some(rate) = self.random_labels_learning_rate {
@@ -205,5 +234,50 @@ mod tests {
             assert!(err.contains(key), "{text}: {err}");
         }
         assert!(parse("layrs = []").unwrap_err().contains("layrs"));
+    }
+
+    #[test]
+    fn the_random_label_run_keeps_the_recipe_and_drops_augmentation_and_early_stopping() {
+        let train = TrainConfig::default();
+        let sanity = SanityConfig {
+            random_labels_epochs: 7,
+            ..SanityConfig::default()
+        };
+        let tc = sanity.random_labels_train(&train);
+        assert_eq!(
+            (tc.epochs, tc.patience, tc.crop_padding, tc.horizontal_flip),
+            (7, 0, 0, false)
+        );
+        assert_eq!(tc.learning_rate, train.learning_rate);
+        assert_eq!(tc.optimizer, train.optimizer);
+        assert_eq!(tc.seed, sanity.seed);
+        assert_ne!(tc.seed, train.seed, "the test must change something");
+    }
+
+    #[test]
+    fn the_random_label_keys_replace_the_recipe_and_only_those_values() {
+        let train = TrainConfig::default();
+        let sanity = SanityConfig {
+            random_labels_optimizer: Some(OptimizerKind::Adam),
+            random_labels_learning_rate: Some(1e-3),
+            random_labels_dropout: Some(0.0),
+            random_labels_weight_decay: Some(0.0),
+            ..SanityConfig::default()
+        };
+        let tc = sanity.random_labels_train(&train);
+        assert_eq!(tc.optimizer, OptimizerKind::Adam);
+        assert_eq!(
+            (tc.learning_rate, tc.dropout, tc.weight_decay),
+            (1e-3, 0.0, 0.0)
+        );
+        assert_eq!(
+            (tc.batch_size, tc.schedule, tc.momentum),
+            (train.batch_size, train.schedule, train.momentum)
+        );
+        assert_ne!(
+            train.optimizer,
+            OptimizerKind::Adam,
+            "the test must change something"
+        );
     }
 }

@@ -197,11 +197,15 @@ fn the_comparison_follows_the_numbers() {
     assert_eq!(verdict(&out, "morf_best.mean"), Verdict::Agrees);
     assert_eq!(verdict(&out, "lerf_order.mean"), Verdict::Agrees);
     assert_eq!(verdict(&out, "faithfulness_lowest"), Verdict::Agrees);
-    assert_eq!(
-        verdict(&out, "morf_best.uniform"),
-        Verdict::Differs,
-        "the paper's best under uniform is SHAP"
-    );
+    // The paper's best under uniform is SHAP, second here (0.309) behind gradient x input
+    // (0.352) with overlapping intervals over 30 images: tied, so the claim holds, and says so.
+    let uniform = out
+        .findings
+        .iter()
+        .find(|f| f.id == "morf_best.uniform")
+        .unwrap();
+    assert_eq!(uniform.verdict, Verdict::Agrees);
+    assert!(uniform.ours.contains("tied"), "{}", uniform.ours);
 
     let reversed = sal_report::run(
         &config(),

@@ -15,7 +15,8 @@ use serde::de::DeserializeOwned;
 use crate::error::{Result, SanityError};
 use crate::maps::Images;
 
-/// The stage's input folders (`--data --train --attribute --metrics`).
+/// The stage's input folders (`--data --train --attribute --metrics`), and the random-label
+/// model's cache folder (`--random-labels`).
 #[derive(Debug, Clone)]
 pub struct Inputs {
     /// Holds `dataset.safetensors`.
@@ -26,6 +27,10 @@ pub struct Inputs {
     pub attribute: PathBuf,
     /// Holds `metrics.safetensors`.
     pub metrics: PathBuf,
+    /// The random-label model's own folder: its finished `random_labels.safetensors` is
+    /// reused, or the model is trained there and kept (see [`crate::random_labels::obtain`]).
+    /// `None`: trained in the output folder and removed when the stage ends.
+    pub random_labels: Option<PathBuf>,
 }
 
 impl Inputs {

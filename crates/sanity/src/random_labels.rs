@@ -4,12 +4,21 @@
 //! schedule, weight decay, dropout and batch size, but no augmentation, no early stopping and
 //! the weights of the **last** epoch kept (validation accuracy is chance, so it cannot pick an
 //! epoch). `[sanity] random_labels_optimizer`, `_learning_rate`, `_dropout` and
-//! `_weight_decay` replace the recipe's values when set. The labels of the first
-//! `random_labels_images` training images are shuffled among themselves (so the class frequencies stay) by a ChaCha8 generator of `[sanity] seed`, and
-//! the weights start from `init_weights` of that seed. The "validation" set of the loop is
-//! those same images with their permuted labels, so the log's validation accuracy is how far
-//! the model memorises them (eval mode). A checkpoint after each epoch lets a killed stage
-//! resume, ending with the same weights.
+//! `_weight_decay` replace the recipe's values when set
+//! ([`SanityConfig::random_labels_train`]). The labels of the first `random_labels_images`
+//! training images are shuffled among themselves (so the class frequencies stay) by a ChaCha8
+//! generator of `[sanity] seed`, and the weights start from `init_weights` of that seed. The
+//! "validation" set of the loop is those same images with their permuted labels, so the log's
+//! validation accuracy is how far the model memorises them (eval mode).
+//!
+//! The model is cached on its own, in a folder of its own ([`obtain`]): a finished
+//! [`MODEL_FILE`] there is reused if it was trained for this run (same recipe, images,
+//! dataset and backend; anything else is an error, never a silent retrain over it);
+//! otherwise the model is trained there, with a checkpoint after each epoch so a killed run
+//! resumes, ending with the same weights, and [`MODEL_FILE`] is written last, atomically.
+//! Everything that determines the model is in this file and in the `[train]`, `[sanity]`
+//! fields [`SanityConfig::random_labels_train`] reads: `xtask` keys the folder with exactly
+//! those (and this file's source).
 
 use std::path::Path;
 
@@ -23,13 +32,38 @@ use sal_model::train::{fit, make_backend, EpochLog, FitOptions, FitState, Labell
 use sal_model::{Normalizer, Weights};
 use serde_json::json;
 
-use crate::error::Result;
+use crate::error::{Result, SanityError};
 
-/// The checkpoint's file name in the stage's output folder (deleted when the stage ends).
+/// The finished random-label model in its folder: the final training state (weights, log,
+/// optimiser) in the checkpoint format (`train_checkpoint/1`, `finished: true`), written last
+/// and atomically, so its presence means the training is complete.
+pub const MODEL_FILE: &str = "random_labels.safetensors";
+
+/// The checkpoint after each epoch, beside where [`MODEL_FILE`] will be (deleted once that is
+/// written).
 pub const CHECKPOINT_FILE: &str = "random_labels.checkpoint.safetensors";
 
 /// The stream of the label permutation (ChaCha8 of the seed, switched to this stream).
 const PERMUTATION_STREAM: u64 = 1;
+
+/// Where the random-label model came from in this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A finished [`MODEL_FILE`] of this run's identity was in the folder: no training.
+    Cached,
+    /// Trained in this run (from scratch or resumed from a checkpoint).
+    Trained,
+}
+
+impl Origin {
+    /// `cached` or `trained`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Origin::Cached => "cached",
+            Origin::Trained => "trained",
+        }
+    }
+}
 
 /// The random-label model and its training log.
 #[derive(Debug, Clone)]
@@ -41,28 +75,8 @@ pub struct RandomLabels {
     pub log: Vec<EpochLog>,
     /// Training images used.
     pub images: usize,
-}
-
-/// The `[train]` settings the random-label run uses (see the module documentation).
-pub fn train_config(train: &TrainConfig, sanity: &SanityConfig) -> TrainConfig {
-    TrainConfig {
-        seed: sanity.seed,
-        epochs: sanity.random_labels_epochs,
-        patience: 0,
-        crop_padding: 0,
-        horizontal_flip: false,
-        max_train_images: None,
-        warmup_epochs: train.warmup_epochs.min(sanity.random_labels_epochs as f64),
-        optimizer: sanity.random_labels_optimizer.unwrap_or(train.optimizer),
-        learning_rate: sanity
-            .random_labels_learning_rate
-            .unwrap_or(train.learning_rate),
-        dropout: sanity.random_labels_dropout.unwrap_or(train.dropout),
-        weight_decay: sanity
-            .random_labels_weight_decay
-            .unwrap_or(train.weight_decay),
-        ..train.clone()
-    }
+    /// Reused or trained.
+    pub origin: Origin,
 }
 
 /// The permuted labels of the first `n` training labels.
@@ -77,8 +91,10 @@ pub fn permuted_labels(labels: &[u8], n: usize, seed: u64) -> Vec<u8> {
     out
 }
 
-/// Trains (or resumes) the random-label model; `dir` holds the checkpoint.
-pub fn train(
+/// The random-label model of this run: [`MODEL_FILE`] in `dir` when it is there (it must be
+/// a finished model of this run's identity, or this fails naming it), else trained in `dir`
+/// (resuming from [`CHECKPOINT_FILE`] if an interrupted run left one) and saved there.
+pub fn obtain(
     train: &TrainConfig,
     sanity: &SanityConfig,
     dataset: &Dataset,
@@ -87,7 +103,39 @@ pub fn train(
     progress: bool,
 ) -> Result<RandomLabels> {
     let n = sanity.random_labels_images.min(dataset.train.len());
-    let tc = train_config(train, sanity);
+    let tc = sanity.random_labels_train(train);
+    let (mut backend, backend_name) = make_backend(&tc)?;
+    let identity = RunIdentity {
+        config: json!({"train": serde_json::to_value(&tc).expect("JSON"), "images": n, "purpose": "random_labels"}),
+        data_key: data_key.to_owned(),
+        backend: backend_name.to_owned(),
+    };
+    let model_path = dir.join(MODEL_FILE);
+    if model_path.exists() {
+        return match checkpoint::load(&model_path, &identity, &tc)? {
+            Some(state) if state.finished && state.epochs_done() == tc.epochs => {
+                tracing::info!(
+                    "random labels: cached: reusing {} ({n} images, {} epochs; nothing trained)",
+                    model_path.display(),
+                    state.epochs_done()
+                );
+                Ok(RandomLabels {
+                    weights: state.weights,
+                    log: state.log,
+                    images: n,
+                    origin: Origin::Cached,
+                })
+            }
+            _ => Err(SanityError::BadInput {
+                path: model_path,
+                message: format!(
+                    "not a finished random-label model of this run ({n} images, {} epochs, this dataset and backend; a warning above may say what differs): delete it to train again",
+                    tc.epochs
+                ),
+            }),
+        };
+    }
+
     let labels = permuted_labels(&dataset.train.labels, n, sanity.seed);
     let images = &dataset.train.images[..n * sal_model::arch::IMAGE_VALUES];
     let data = TrainData {
@@ -101,12 +149,7 @@ pub fn train(
         },
         normalizer: Normalizer::new(dataset.channel_mean, dataset.channel_std),
     };
-    let (mut backend, backend_name) = make_backend(&tc)?;
-    let identity = RunIdentity {
-        config: json!({"train": serde_json::to_value(&tc).expect("JSON"), "images": n, "purpose": "random_labels"}),
-        data_key: data_key.to_owned(),
-        backend: backend_name.to_owned(),
-    };
+    fs_err::create_dir_all(dir)?;
     let checkpoint_path = dir.join(CHECKPOINT_FILE);
     let state = match checkpoint::load(&checkpoint_path, &identity, &tc)? {
         Some(state) => {
@@ -120,8 +163,9 @@ pub fn train(
         None => FitState::new(&tc),
     };
     tracing::info!(
-        "random labels: training on {n} images with permuted labels for {} epochs",
-        tc.epochs
+        "random labels: training on {n} images with permuted labels for {} epochs in {}",
+        tc.epochs,
+        dir.display()
     );
     let mut save = |s: &FitState| checkpoint::save(&checkpoint_path, &identity, s);
     let mut options = FitOptions {
@@ -130,17 +174,28 @@ pub fn train(
         on_epoch: &mut save,
     };
     let state = fit(backend.as_mut(), &tc, &data, state, &mut options)?;
+    // Written last and atomically (temporary file, then rename): the file exists only whole,
+    // and only once every epoch ran.
+    checkpoint::save(&model_path, &identity, &state)?;
+    if checkpoint_path.exists() {
+        fs_err::remove_file(&checkpoint_path)?;
+    }
+    tracing::info!(
+        "random labels: trained {} epochs; saved {}",
+        state.epochs_done(),
+        model_path.display()
+    );
     Ok(RandomLabels {
         weights: state.weights,
         log: state.log,
         images: n,
+        origin: Origin::Trained,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sal_config::train::OptimizerKind;
 
     #[test]
     fn labels_are_a_seeded_permutation() {
@@ -154,49 +209,5 @@ mod tests {
         let mut expected = labels[..50].to_vec();
         expected.sort_unstable();
         assert_eq!(sorted, expected);
-    }
-
-    #[test]
-    fn the_run_keeps_the_optimiser_and_drops_augmentation_and_early_stopping() {
-        let train = TrainConfig::default();
-        let sanity = SanityConfig {
-            random_labels_epochs: 7,
-            ..SanityConfig::default()
-        };
-        let tc = train_config(&train, &sanity);
-        assert_eq!(
-            (tc.epochs, tc.patience, tc.crop_padding, tc.horizontal_flip),
-            (7, 0, 0, false)
-        );
-        assert_eq!(tc.learning_rate, train.learning_rate);
-        assert_eq!(tc.optimizer, train.optimizer);
-        assert_eq!(tc.seed, sanity.seed);
-    }
-
-    #[test]
-    fn the_sanity_keys_replace_the_recipe_and_only_those_values() {
-        let train = TrainConfig::default();
-        let sanity = SanityConfig {
-            random_labels_optimizer: Some(OptimizerKind::Adam),
-            random_labels_learning_rate: Some(1e-3),
-            random_labels_dropout: Some(0.0),
-            random_labels_weight_decay: Some(0.0),
-            ..SanityConfig::default()
-        };
-        let tc = train_config(&train, &sanity);
-        assert_eq!(tc.optimizer, OptimizerKind::Adam);
-        assert_eq!(
-            (tc.learning_rate, tc.dropout, tc.weight_decay),
-            (1e-3, 0.0, 0.0)
-        );
-        assert_eq!(
-            (tc.batch_size, tc.schedule, tc.momentum),
-            (train.batch_size, train.schedule, train.momentum)
-        );
-        assert_ne!(
-            train.optimizer,
-            OptimizerKind::Adam,
-            "the test must change something"
-        );
     }
 }

@@ -18,7 +18,7 @@ use crate::error::{Result, SanityError};
 use crate::inputs::{Inputs, Loaded};
 use crate::maps::{self, Images};
 use crate::output::{self, Results};
-use crate::random_labels;
+use crate::random_labels::{self, Origin};
 use crate::randomise;
 use crate::similarity::{Prepared, MEASURES};
 use crate::summary::mean_intervals;
@@ -53,6 +53,8 @@ pub struct Outputs {
     pub json: PathBuf,
     /// `(part, seconds)`: `random_labels`, `maps`, `similarity`, `detection`.
     pub seconds: Vec<(&'static str, f64)>,
+    /// Whether the random-label model was reused or trained (`None`: no data randomisation).
+    pub random_labels: Option<Origin>,
 }
 
 /// Runs the stage.
@@ -72,14 +74,17 @@ pub fn run(config: &Config, inputs: &Inputs, out_dir: &Path, options: &Options) 
     fs_err::create_dir_all(out_dir)?;
 
     let started = Instant::now();
+    // Without a cache folder of its own, the model is trained in the output folder (where an
+    // interrupted run's checkpoint or model is found again) and removed at the end.
+    let random_labels_dir = inputs.random_labels.as_deref().unwrap_or(out_dir);
     let random_labels = if s.random_labels_images > 0 {
         let data_key = loaded.keys[0].1.clone();
-        Some(random_labels::train(
+        Some(random_labels::obtain(
             &loaded.train,
             s,
             &loaded.dataset,
             &data_key,
-            out_dir,
+            random_labels_dir,
             options.progress,
         )?)
     } else {
@@ -196,9 +201,13 @@ pub fn run(config: &Config, inputs: &Inputs, out_dir: &Path, options: &Options) 
         positions.len(),
         out_dir,
     )?;
-    let checkpoint = out_dir.join(random_labels::CHECKPOINT_FILE);
-    if checkpoint.exists() {
-        fs_err::remove_file(&checkpoint)?;
+    if inputs.random_labels.is_none() {
+        for file in [random_labels::CHECKPOINT_FILE, random_labels::MODEL_FILE] {
+            let path = out_dir.join(file);
+            if path.exists() {
+                fs_err::remove_file(&path)?;
+            }
+        }
     }
     for (part, secs) in &seconds {
         tracing::info!("sanity: {part}: {secs:.1} s");
@@ -207,6 +216,7 @@ pub fn run(config: &Config, inputs: &Inputs, out_dir: &Path, options: &Options) 
         path,
         json,
         seconds,
+        random_labels: random_labels.map(|r| r.origin),
     })
 }
 

@@ -8,6 +8,10 @@
 #   kill_<stage>    kill itself with SIGKILL midway
 #   edit_on_help    once, on the first `--help`: append a line to the file it names (a source
 #                   edited while the pipeline prepares)
+#   kill_random_labels  kill itself with SIGKILL while "training" the random-label model
+# With `--random-labels DIR` (sanity), it reuses DIR/random_labels.safetensors or "trains" it
+# (a checkpoint, then the model, then the checkpoint removed) and appends "cached", "trained"
+# or "resumed" (a checkpoint was there) to random_labels.log.
 # Every real stage run (not --help) appends "<stage> <--input names>" to calls.log, and
 # "<stage>" to resumed.log when its out folder holds what an interrupted run left; a report's
 # `--variant NAME=DIR` (DIR must be finished) and `--variant-missing NAME=CONFIG` are logged as
@@ -47,6 +51,7 @@ fi
 config=""
 out=""
 inputs=""
+random_labels=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --config) config=$2; shift 2 ;;
@@ -55,6 +60,10 @@ while [ $# -gt 0 ]; do
             [ -f "${2#*=}/key.json" ] || { echo "fake sal: variant $2 has no key.json" >&2; exit 3; }
             inputs="$inputs --variant=${2%%=*}"; shift 2 ;;
         --variant-missing) inputs="$inputs --variant-missing=${2%%=*}"; shift 2 ;;
+        --random-labels)
+            # A cache folder of its own, not a stage folder: no key.json needed.
+            [ -d "$2" ] || { echo "fake sal: no random-labels folder $2" >&2; exit 3; }
+            random_labels=$2; inputs="$inputs $1"; shift 2 ;;
         --*)
             # An input folder must be a finished stage folder.
             [ -f "$2/key.json" ] || { echo "fake sal: input $1 $2 has no key.json" >&2; exit 3; }
@@ -68,6 +77,19 @@ echo "$stage$inputs" >> "$here/calls.log"
 # A real stage resumes from the checkpoints an interrupted run left in its out folder.
 [ -f "$out/partial.bin" ] && echo "$stage" >> "$here/resumed.log"
 echo "partial" > "$out/partial.bin"
+if [ -n "$random_labels" ]; then
+    if [ -f "$random_labels/random_labels.safetensors" ]; then
+        echo cached >> "$here/random_labels.log"
+    else
+        checkpoint="$random_labels/random_labels.checkpoint.safetensors"
+        [ -f "$checkpoint" ] && echo resumed >> "$here/random_labels.log"
+        echo "checkpoint" > "$checkpoint"
+        [ -f "$here/kill_random_labels" ] && kill -KILL $$
+        echo "random-label model from $(basename "$config")" > "$random_labels/random_labels.safetensors"
+        rm "$checkpoint"
+        echo trained >> "$here/random_labels.log"
+    fi
+fi
 [ -f "$here/sleep_$stage" ] && sleep "$(cat "$here/sleep_$stage")"
 if [ -f "$here/fail_$stage" ]; then echo "fake sal: $stage failed on purpose" >&2; exit 1; fi
 [ -f "$here/kill_$stage" ] && kill -KILL $$

@@ -110,6 +110,26 @@ impl Fixture {
             .collect()
     }
 
+    /// What the fake sal did with the random-label model since the last call ("cached",
+    /// "trained", "resumed"), from random_labels.log (then forgets it).
+    pub fn random_labels_log(&self) -> Vec<String> {
+        let log = self.bin.with_file_name("random_labels.log");
+        let text = fs_err::read_to_string(&log).unwrap_or_default();
+        let _ = fs_err::remove_file(&log);
+        text.lines().map(str::to_owned).collect()
+    }
+
+    /// Folders under `artifacts/random_labels/`, sorted.
+    pub fn random_label_folders(&self) -> Vec<PathBuf> {
+        let mut folders: Vec<PathBuf> =
+            match fs_err::read_dir(self.project.artifacts.join("random_labels")) {
+                Ok(entries) => entries.map(|e| e.unwrap().path()).collect(),
+                Err(_) => Vec::new(),
+            };
+        folders.sort();
+        folders
+    }
+
     /// Entries of `artifacts/.tmp/`.
     pub fn tmp_entries(&self) -> Vec<PathBuf> {
         match fs_err::read_dir(self.project.tmp_dir()) {

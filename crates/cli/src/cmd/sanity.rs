@@ -7,7 +7,8 @@ use anyhow::Context;
 use super::args::StageArgs;
 use crate::logging;
 
-/// `sal sanity --config FILE --out DIR --data DIR --train DIR --attribute DIR --metrics DIR`
+/// `sal sanity --config FILE --out DIR --data DIR --train DIR --attribute DIR --metrics DIR
+/// [--random-labels DIR]`
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
@@ -25,6 +26,12 @@ pub struct Args {
     /// Folder of the `metrics` stage (holds `metrics.safetensors`: the metric protocol).
     #[arg(long, value_name = "DIR")]
     pub metrics: PathBuf,
+    /// The random-label model's own cache folder (not a stage's): a finished
+    /// `random_labels.safetensors` there is reused, else the model is trained there (resuming
+    /// from its checkpoint) and kept. Without it the model is trained in `--out` and removed at
+    /// the end. `cargo xtask pipeline` passes `artifacts/random_labels/<key>/`.
+    #[arg(long, value_name = "DIR")]
+    pub random_labels: Option<PathBuf>,
 }
 
 /// Runs the randomisation checks and writes their results into `--out`.
@@ -35,6 +42,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         train: args.train.clone(),
         attribute: args.attribute.clone(),
         metrics: args.metrics.clone(),
+        random_labels: args.random_labels.clone(),
     };
     let options = sal_sanity::Options {
         progress: !logging::quiet(),
@@ -46,8 +54,12 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .iter()
         .map(|(part, s)| format!("{part} {s:.1} s"))
         .collect();
+    let random_labels = match outputs.random_labels {
+        Some(origin) => format!("; random-label model {}", origin.name()),
+        None => String::new(),
+    };
     tracing::info!(
-        "sanity: wrote {} ({})",
+        "sanity: wrote {} ({}{random_labels})",
         outputs.path.display(),
         parts.join(", ")
     );

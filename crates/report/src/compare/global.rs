@@ -37,6 +37,44 @@ pub(crate) fn ranking(
     ranked
 }
 
+/// Whether `a` is ranked better than `b` beyond the 95% intervals of both means: their intervals
+/// are disjoint and `a`'s is on the better side (higher for MoRF, lower for LeRF). Where the
+/// intervals overlap the two methods are tied for the ranking claims, the rule the paper uses
+/// for sensitivity against deep Taylor ("indistinguishable").
+fn clearly_better(a: (f64, f64, f64), b: (f64, f64, f64), order: Order) -> bool {
+    match order {
+        Order::Morf => a.1 > b.2,
+        Order::Lerf => a.2 < b.1,
+    }
+}
+
+/// Whether a ranking that puts the methods in the order of `rank` (lower = better; methods
+/// `rank` gives the same number are unordered) is contradicted by `ranked`: some method is
+/// clearly better ([`clearly_better`]) than one `rank` puts before it.
+fn contradicted(
+    ranked: &[(String, (f64, f64, f64))],
+    rank: impl Fn(&str) -> usize,
+    order: Order,
+) -> bool {
+    ranked.iter().any(|(a, va)| {
+        ranked
+            .iter()
+            .any(|(b, vb)| rank(b) > rank(a) && clearly_better(*vb, *va, order))
+    })
+}
+
+/// The verdict of a ranking claim: agrees if our means give the paper's order, or if they give
+/// another order but no method is clearly better than one the paper puts before it (then the
+/// text says which methods are tied within our intervals).
+fn ranking_verdict(strict: bool, contradicted: bool, text: &mut String) -> Verdict {
+    if !strict && !contradicted {
+        text.push_str(
+            "; the paper's order holds within our 95% intervals (the methods it swaps are tied)",
+        );
+    }
+    Verdict::from_bool(strict || !contradicted)
+}
+
 fn ranking_text(paper: &PaperValues, ranked: &[(String, (f64, f64, f64))]) -> String {
     ranked
         .iter()
@@ -64,16 +102,23 @@ pub(super) fn findings(paper: &PaperValues, ours: Ours<'_>) -> Vec<Finding> {
             ));
             continue;
         }
-        let ours_text = format!(
+        let mut ours_text = format!(
             "AOPC_MoRF - random at L={l}: {}",
             ranking_text(paper, &ranked)
+        );
+        let strict = &ranked[0].0 == best;
+        let rank = |m: &str| usize::from(m != best.as_str());
+        let verdict = ranking_verdict(
+            strict,
+            contradicted(&ranked, rank, Order::Morf),
+            &mut ours_text,
         );
         out.push(Finding::new(
             format!("morf_best.{fill}"),
             topic,
             said,
             ours_text,
-            Verdict::from_bool(&ranked[0].0 == best),
+            verdict,
         ));
     }
 
@@ -167,31 +212,67 @@ pub(super) fn findings(paper: &PaperValues, ours: Ours<'_>) -> Vec<Finding> {
             .iter()
             .map(|(p, ok)| format!("{p} {}", if *ok { "as in the paper" } else { "differ" }))
             .collect::<Vec<_>>();
-        let ours_text = format!(
+        let mut ours_text = format!(
             "AOPC_LeRF - random at L={l} (lower is better): {}; {}",
             ranking_text(paper, &ranked),
             detail.join(", ")
+        );
+        // The paper's order: its best two (unordered), its third, the methods it does not
+        // place, its last.
+        let rank = |m: &str| {
+            if lerf.best_two.iter().any(|b| b == m) {
+                0
+            } else if m == lerf.third {
+                1
+            } else if m == lerf.last {
+                3
+            } else {
+                2
+            }
+        };
+        let verdict = ranking_verdict(
+            best_two_ok && third_ok && last_ok,
+            contradicted(&ranked, rank, Order::Lerf),
+            &mut ours_text,
         );
         out.push(Finding::new(
             id,
             topic,
             lerf_said.clone(),
             ours_text,
-            Verdict::from_bool(best_two_ok && third_ok && last_ok),
+            verdict,
         ));
-        orders.push((fill.clone(), names));
+        orders.push((fill.clone(), ranked));
     }
     if lerf.consistent_between_fills && orders.len() >= 2 {
-        let same = orders.windows(2).all(|w| w[0].1 == w[1].1);
-        let ours_text = if same {
+        let names = |ranked: &[(String, (f64, f64, f64))]| -> Vec<String> {
+            ranked.iter().map(|(m, _)| m.clone()).collect()
+        };
+        let same = orders.windows(2).all(|w| names(&w[0].1) == names(&w[1].1));
+        // Contradicted only by a pair of methods clearly ordered one way under one fill and
+        // clearly the other way under another.
+        let reversed = orders.iter().any(|(_, x)| {
+            orders.iter().any(|(_, y)| {
+                x.iter().any(|(a, xa)| {
+                    x.iter().any(|(b, xb)| {
+                        let get = |m: &str| y.iter().find(|(n, _)| n == m).map(|(_, v)| *v);
+                        let (Some(ya), Some(yb)) = (get(a), get(b)) else {
+                            return false;
+                        };
+                        clearly_better(*xa, *xb, Order::Lerf) && clearly_better(yb, ya, Order::Lerf)
+                    })
+                })
+            })
+        });
+        let mut ours_text = if same {
             "the LeRF ranking is the same for every fill".to_owned()
         } else {
             let per: Vec<String> = orders
                 .iter()
-                .map(|(f, names)| {
+                .map(|(f, ranked)| {
                     format!(
                         "{f}: {}",
-                        names
+                        names(ranked)
                             .iter()
                             .map(|m| paper.method_label(m))
                             .collect::<Vec<_>>()
@@ -204,12 +285,17 @@ pub(super) fn findings(paper: &PaperValues, ours: Ours<'_>) -> Vec<Finding> {
                 per.join("; ")
             )
         };
+        if !same && !reversed {
+            ours_text.push_str(
+                "; no pair of methods is ordered oppositely beyond our 95% intervals under both fills",
+            );
+        }
         out.push(Finding::new(
             "lerf_order.consistent",
             "LeRF ranking consistent between fills",
             "ranked consistently between mean and random RGB perturbation",
             ours_text,
-            Verdict::from_bool(same),
+            Verdict::from_bool(same || !reversed),
         ));
     }
 
@@ -443,4 +529,41 @@ fn confidence_share(paper: &PaperValues, ours: Ours<'_>) -> Finding {
         ),
         Verdict::from_bool((share - claim.value).abs() <= SHARE_TOLERANCE),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ranked(values: &[(&str, f64, f64, f64)]) -> Vec<(String, (f64, f64, f64))> {
+        values
+            .iter()
+            .map(|&(m, v, lo, hi)| (m.to_owned(), (v, lo, hi)))
+            .collect()
+    }
+
+    #[test]
+    fn a_swap_inside_overlapping_intervals_is_a_tie_and_a_disjoint_one_contradicts() {
+        // MoRF, higher is better; the paper says b is best.
+        let rank = |m: &str| usize::from(m != "b");
+        let tied = ranked(&[("a", 0.35, 0.30, 0.40), ("b", 0.31, 0.26, 0.36)]);
+        assert!(!contradicted(&tied, rank, Order::Morf));
+        let apart = ranked(&[("a", 0.35, 0.33, 0.37), ("b", 0.30, 0.28, 0.32)]);
+        assert!(contradicted(&apart, rank, Order::Morf));
+        // LeRF, lower is better: a clearly below b contradicts "b before a".
+        let lerf = ranked(&[("a", -0.20, -0.22, -0.18), ("b", -0.10, -0.12, -0.08)]);
+        assert!(contradicted(&lerf, rank, Order::Lerf));
+        assert!(!contradicted(
+            &lerf,
+            |m: &str| usize::from(m != "a"),
+            Order::Lerf
+        ));
+        let mut text = String::new();
+        assert_eq!(ranking_verdict(false, false, &mut text), Verdict::Agrees);
+        assert!(text.contains("tied"));
+        let mut text = String::new();
+        assert_eq!(ranking_verdict(false, true, &mut text), Verdict::Differs);
+        assert_eq!(ranking_verdict(true, true, &mut text), Verdict::Agrees);
+        assert!(text.is_empty());
+    }
 }

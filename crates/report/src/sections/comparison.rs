@@ -18,7 +18,7 @@ pub fn write(doc: &mut Document, cx: &Context<'_>) {
         ]);
     }
     doc.table(
-        "Each row checks one ranking or conclusion of the paper against our numbers; the verdict is computed from both (the paper's side is quoted or computed from its tables, see data/paper_values.json).",
+        "Each row checks one ranking or conclusion of the paper against our numbers; the verdict is computed from both (the paper's side is quoted or computed from its tables, see data/paper_values.json). A ranking agrees when our means give the paper's order, or when the methods our means put out of the paper's order are tied with the ones they swap with (overlapping 95% intervals of the mean, the rule the paper uses for sensitivity against deep Taylor); the text then says so.",
         table,
     );
 }
