@@ -43,7 +43,8 @@ pub enum Command {
     /// the result as the config's cached `metrics` stage.
     MergeMetrics(MergeMetrics),
     /// "What moves the numbers": Table 1's headline cells and the claim count of several runs
-    /// (variants of one protocol) side by side with the paper's, from their reports.
+    /// (variants of one protocol) side by side with the paper's, from their reports, and the
+    /// claims each moves against the first (runs `sal variants`).
     Variants(Variants),
     /// Compile the CUDA build without a GPU: install nvcc 13.0 from PyPI into a cache folder,
     /// then build `sal --features cuda` and the candle-path test executables in release.
@@ -57,7 +58,8 @@ pub struct Variants {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// `name=configs/x.toml` (its cached, fresh report) or `name=DIR` (a report folder holding
-    /// `summary.json`, or a stage folder holding `report/summary.json`), in table order.
+    /// `summary.json`, or a stage folder holding `report/summary.json`), in table order; the
+    /// first with a report is the one the others' claims are compared with.
     #[arg(value_name = "NAME=SOURCE", required = true)]
     pub variants: Vec<String>,
 }

@@ -33,6 +33,6 @@ fn run(flags: Xtask) -> anyhow::Result<()> {
         Command::Regress(args) => {
             regress::run(&project, &args, &SalSource::from_env(&args.features)?)
         }
-        Command::Variants(args) => variants::run(&project, &args),
+        Command::Variants(args) => variants::run(&project, &args, &SalSource::from_env(&[])?),
     }
 }

@@ -33,7 +33,7 @@ pub fn run(
     let config = project.load_config(&config_path)?;
     let program = sal.resolve(project)?;
     let _lock = PipelineLock::acquire_announced(&project.lock_path())?;
-    let plan = Plan::new(&project.root, &config, &config_path)?;
+    let plan = Plan::new(project, &config, &config_path)?;
     let key = plan.key(Stage::Metrics);
     let start = Instant::now();
     // A folder of its own beside the stage's (which may hold an interrupted unsharded run's

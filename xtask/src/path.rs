@@ -19,7 +19,7 @@ pub fn find(
 ) -> anyhow::Result<PathBuf> {
     let config_path = project.config_path(config)?;
     let loaded = project.load_config(&config_path)?;
-    let plan = Plan::new(&project.root, &loaded, &config_path)?;
+    let plan = Plan::new(project, &loaded, &config_path)?;
     let run = format!(
         "cargo xtask pipeline --config {} --until {stage}",
         config_path.display()

@@ -118,9 +118,10 @@ pub fn run(
                     ),
                     _ => None,
                 };
-            let extra: Vec<OsString> = match &random_labels {
-                Some((folder, _)) => vec!["--random-labels".into(), folder.into()],
-                None => Vec::new(),
+            let extra: Vec<OsString> = match (&random_labels, stage, program) {
+                (Some((folder, _)), _, _) => vec!["--random-labels".into(), folder.into()],
+                (None, Stage::Report, StageProgram::Sal { .. }) => variant_args(project, &plan),
+                _ => Vec::new(),
             };
             let ran = runner::run_stage(program, stage, &config_path, &tmp, &inputs, &extra)
                 .and_then(|()| runner::check_outputs(stage, &tmp, program));
@@ -230,6 +231,41 @@ fn random_labels_folder(
     Ok((tmp, true))
 }
 
+/// The arguments of `sal report` for the config's `[report] variants`, in the config's order:
+/// `--variant NAME=DIR` for each whose report is finished for its current key, then
+/// `--variant-missing NAME=CONFIG` for the others (the report lists them as not run, with the
+/// command that makes them). Says which in the log.
+pub fn variant_args(project: &Project, plan: &Plan) -> Vec<OsString> {
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    for variant in &plan.variants {
+        match &variant.folder {
+            Some(folder) => {
+                eprintln!(
+                    "xtask: report: variant {:?}: {}",
+                    variant.name,
+                    project.display(folder)
+                );
+                found.push("--variant".into());
+                let mut arg = OsString::from(format!("{}=", variant.name));
+                arg.push(folder);
+                found.push(arg);
+            }
+            None => {
+                let config = project.display(&variant.config).to_string();
+                eprintln!(
+                    "xtask: report: variant {:?}: no finished report for its current key (`cargo xtask pipeline --config {config}`)",
+                    variant.name
+                );
+                missing.push("--variant-missing".into());
+                missing.push(format!("{}={config}", variant.name).into());
+            }
+        }
+    }
+    found.extend(missing);
+    found
+}
+
 /// The key numbers of a finished report (from its `report/summary.json`): where to read it,
 /// the model's test accuracy, and Table 1's alphas at the largest L (and for faithfulness).
 fn print_headline(folder: &Path) {
@@ -305,7 +341,7 @@ fn prepare(
 ) -> anyhow::Result<(Plan, Vec<(Stage, StageProgram)>)> {
     const ATTEMPTS: usize = 3;
     for _ in 0..ATTEMPTS {
-        let plan = Plan::new(&project.root, config, config_path)?;
+        let plan = Plan::new(project, config, config_path)?;
         let mut sal_path: Option<PathBuf> = None;
         let mut programs: Vec<(Stage, StageProgram)> = Vec::new();
         for &stage in stages {
@@ -325,7 +361,7 @@ fn prepare(
             programs.push((stage, program));
         }
         // Only the selected stages matter (an edit of the report crate does not hold up `--until data`).
-        let again = Plan::new(&project.root, config, config_path)?;
+        let again = Plan::new(project, config, config_path)?;
         if sal_path.is_none() || stages.iter().all(|&s| again.key(s) == plan.key(s)) {
             return Ok((plan, programs));
         }

@@ -59,7 +59,7 @@ impl StageProgram {
     }
 
     /// The full command line of a run; `extra` follows the stage arguments (the pipeline's
-    /// `--random-labels DIR` for `sal sanity`).
+    /// `--random-labels DIR` for `sal sanity`, `--variant NAME=DIR` for `sal report`).
     pub fn command(
         &self,
         stage: Stage,

@@ -46,7 +46,7 @@ pub fn states(
     config: &Config,
     config_path: &Path,
 ) -> anyhow::Result<Vec<(Stage, State)>> {
-    let plan = Plan::new(&project.root, config, config_path)?;
+    let plan = Plan::new(project, config, config_path)?;
     let mut out = Vec::new();
     for key in &plan.keys {
         out.push((key.stage, state(project, key)?));
@@ -62,7 +62,7 @@ pub fn random_labels_state(
     config: &Config,
     config_path: &Path,
 ) -> anyhow::Result<Option<State>> {
-    let plan = Plan::new(&project.root, config, config_path)?;
+    let plan = Plan::new(project, config, config_path)?;
     let Some(key) = &plan.random_labels else {
         return Ok(None);
     };
@@ -134,9 +134,12 @@ pub fn reasons(current: &StageKey, old: &BTreeMap<String, Value>) -> Vec<String>
             "code.external" => format!("[external] command changed ({})", change()),
             "code.external_files" => "files of the [external] command changed".to_owned(),
             "data.batch_files" => "CIFAR-10 batch files changed (data.verify = false)".to_owned(),
-            _ => match name.strip_prefix("input.") {
-                Some(input) => format!("input {input} changed"),
-                None => format!("{name} changed"),
+            _ => match (name.strip_prefix("input."), name.strip_prefix("variant.")) {
+                (Some(input), _) => format!("input {input} changed"),
+                (_, Some(variant)) => {
+                    format!("the report of variant {variant:?} changed ({})", change())
+                }
+                _ => format!("{name} changed"),
             },
         };
         reasons.push(reason);
@@ -221,6 +224,20 @@ pub fn run(project: &Project, flags: &flags::Status) -> anyhow::Result<()> {
             "sanity's random-label model (cached on its own): missing: none of this key, the next sanity run trains it"
         ),
         None => {}
+    }
+    for variant in Plan::new(project, &config, &config_path)?.variants {
+        match &variant.folder {
+            Some(folder) => println!(
+                "report variant {:?}: fresh {}",
+                variant.name,
+                project.display(folder)
+            ),
+            None => println!(
+                "report variant {:?}: not run for its current key (cargo xtask pipeline --config {})",
+                variant.name,
+                project.display(&variant.config)
+            ),
+        }
     }
     Ok(())
 }

@@ -38,7 +38,7 @@ fn a_second_run_is_all_cached() {
     // Each folder holds the stage's files and a key.json whose key is the planned key, which is
     // also what sal_artifact::input_key reports for the artifact.
     let config = sal_config::Config::load(&fx.config).unwrap();
-    let plan = Plan::new(&fx.project.root, &config, &fx.config).unwrap();
+    let plan = Plan::new(&fx.project, &config, &fx.config).unwrap();
     let dataset = first[0].folder.join("dataset.safetensors");
     assert!(dataset.is_file());
     assert_eq!(
@@ -183,7 +183,7 @@ fn leftovers_of_a_killed_pipeline_are_cleaned_and_never_mistaken_for_a_result() 
     // What a pipeline killed while building train leaves behind: a temporary folder with partial
     // output, even one holding a key.json (killed between writing it and the rename).
     let config = sal_config::Config::load(&fx.config).unwrap();
-    let key = Plan::new(&fx.project.root, &config, &fx.config)
+    let key = Plan::new(&fx.project, &config, &fx.config)
         .unwrap()
         .key(Stage::Train)
         .clone();
@@ -365,8 +365,8 @@ fn keys_hold_no_absolute_path_and_do_not_depend_on_where_the_repository_is() {
     let a = Fixture::new();
     let b = Fixture::new();
     let config = sal_config::Config::load(&a.config).unwrap();
-    let plan_a = Plan::new(&a.project.root, &config, &a.config).unwrap();
-    let plan_b = Plan::new(&b.project.root, &config, &b.config).unwrap();
+    let plan_a = Plan::new(&a.project, &config, &a.config).unwrap();
+    let plan_b = Plan::new(&b.project, &config, &b.config).unwrap();
     for (ka, kb) in plan_a.keys.iter().zip(&plan_b.keys) {
         assert_eq!(ka.key, kb.key, "{}", ka.stage);
     }
@@ -392,7 +392,7 @@ fn unverified_batch_files_enter_the_data_key() {
     let key = |text: &str| {
         fx.set_config(text);
         let config = sal_config::Config::load(&fx.config).unwrap();
-        Plan::new(&fx.project.root, &config, &fx.config)
+        Plan::new(&fx.project, &config, &fx.config)
             .unwrap()
             .key(Stage::Data)
             .key
@@ -525,7 +525,7 @@ fn sources_edited_while_sal_is_prepared_give_keys_of_the_code_that_ran() {
     let out = fx.pipeline(Some(Stage::Data), &[]).unwrap();
     assert!(fs_err::read_to_string(&source).unwrap().contains("edited"));
     let config = sal_config::Config::load(&fx.config).unwrap();
-    let now = Plan::new(&fx.project.root, &config, &fx.config).unwrap();
+    let now = Plan::new(&fx.project, &config, &fx.config).unwrap();
     let record = store::read_record(&out[0].folder).unwrap().unwrap();
     assert_eq!(
         record.key,
@@ -571,6 +571,185 @@ fn a_corrupt_key_json_is_not_a_finished_folder_and_is_replaced() {
     assert!(store::read_record(&again[0].folder).unwrap().is_some());
 }
 
+/// The test config with `[report] variants` naming `variant.toml` beside it as `other`.
+fn with_variant() -> String {
+    format!("{CONFIG}\n[report]\nvariants = [{{ name = \"other\", config = \"variant.toml\" }}]\n")
+}
+
+fn report_key(fx: &Fixture) -> xtask::key::StageKey {
+    let config = sal_config::Config::load(&fx.config).unwrap();
+    Plan::new(&fx.project, &config, &fx.config)
+        .unwrap()
+        .key(Stage::Report)
+        .clone()
+}
+
+#[test]
+fn a_report_variant_is_passed_once_finished_and_its_report_key_enters_the_key() {
+    let fx = Fixture::new();
+    let variant = fx.project.root.join("configs/variant.toml");
+    support::write(
+        &variant,
+        &CONFIG.replace("bootstrap = 200", "bootstrap = 300"),
+    );
+    fx.set_config(&with_variant());
+
+    // The variant has no report: the report says so, and its key holds "missing".
+    let first = fx.pipeline(None, &[]).unwrap();
+    assert_eq!(with_action(&first, Action::Ran), ALL);
+    assert_eq!(
+        fx.take_calls().last().unwrap(),
+        "report --data --train --attribute --metrics --stats --sanity --variant-missing=other"
+    );
+    let missing = report_key(&fx);
+    assert_eq!(missing.field("variant.other").unwrap(), "missing");
+    // Nothing changed: nothing runs.
+    fx.pipeline(None, &[]).unwrap();
+    assert!(fx.take_calls().is_empty());
+    assert_eq!(report_key(&fx), missing);
+
+    // The variant's pipeline (never run by the main one) makes its report: the main report
+    // runs again with it, keyed by the variant's report key.
+    let variant_flags = xtask::flags::Pipeline {
+        config: Some(variant.clone()),
+        ..fx.flags(None, &[])
+    };
+    let ran = xtask::pipeline::run(&fx.project, &variant_flags, &fx.sal()).unwrap();
+    assert_eq!(with_action(&ran, Action::Ran), ["stats", "report"]);
+    let variant_report = ran.last().unwrap().folder.clone();
+    fx.take_calls();
+    let status = states(
+        &fx.project,
+        &sal_config::Config::load(&fx.config).unwrap(),
+        &fx.config,
+    )
+    .unwrap();
+    // (status compares with the newest report folder: the variant's own, which has none.)
+    let State::Stale { reasons, .. } = &status[6].1 else {
+        panic!("{:?}", status[6])
+    };
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with("the report of variant \"other\" changed ((none) -> ")),
+        "{reasons:?}"
+    );
+    let again = fx.pipeline(None, &[]).unwrap();
+    assert_eq!(with_action(&again, Action::Ran), ["report"]);
+    assert_eq!(
+        fx.take_calls(),
+        ["report --data --train --attribute --metrics --stats --sanity --variant=other"]
+    );
+    let found = report_key(&fx);
+    let variant_key = store::read_record(&variant_report).unwrap().unwrap().key;
+    assert_eq!(found.field("variant.other").unwrap(), &variant_key);
+    assert_ne!(found.key, missing.key);
+    fx.pipeline(None, &[]).unwrap();
+    assert!(fx.take_calls().is_empty(), "unchanged: cached");
+
+    // The variant's config changes: its report key changes, and that report is missing again.
+    support::write(
+        &variant,
+        &CONFIG.replace("bootstrap = 200", "bootstrap = 400"),
+    );
+    assert_eq!(report_key(&fx), missing);
+    xtask::pipeline::run(&fx.project, &variant_flags, &fx.sal()).unwrap();
+    let changed = report_key(&fx);
+    assert_ne!(changed, found);
+    assert_ne!(changed.field("variant.other").unwrap(), &variant_key);
+    fx.take_calls();
+    // The variant's code changes too (the report crate): both reports are stale, and the main
+    // report's key follows the variant's new report key.
+    support::write(
+        &fx.project.root.join("crates/report/src/lib.rs"),
+        "//! report, edited\n",
+    );
+    assert_eq!(report_key(&fx).field("variant.other").unwrap(), "missing");
+}
+
+#[test]
+fn report_variants_that_are_missing_or_lead_back_are_errors_naming_them() {
+    let fx = Fixture::new();
+    fx.set_config(&with_variant());
+    let err = format!("{:#}", fx.pipeline(None, &[]).unwrap_err());
+    assert!(
+        err.contains("[report] variant \"other\"") && err.contains("variant.toml"),
+        "{err}"
+    );
+    assert!(fx.take_calls().is_empty(), "nothing ran");
+
+    support::write(
+        &fx.project.root.join("configs/variant.toml"),
+        &format!(
+            "{CONFIG}\n[report]\nvariants = [{{ name = \"back\", config = \"test.toml\" }}]\n"
+        ),
+    );
+    let err = format!("{:#}", fx.pipeline(None, &[]).unwrap_err());
+    assert!(
+        err.contains("a cycle") && err.contains("test.toml"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_external_report_keeps_the_plain_interface() {
+    let fx = Fixture::new();
+    support::write(&fx.project.root.join("configs/variant.toml"), CONFIG);
+    let report = fx.bin.display().to_string();
+    fx.set_config(&format!(
+        "{}\n[external]\nreport = [\"{report}\", \"report\"]\n",
+        with_variant()
+    ));
+    fx.pipeline(None, &[]).unwrap();
+    assert_eq!(
+        fx.take_calls().last().unwrap(),
+        "report --data --train --attribute --metrics --stats --sanity"
+    );
+    assert!(report_key(&fx).field("variant.other").is_none());
+}
+
+#[test]
+fn xtask_variants_resolves_configs_to_their_fresh_reports() {
+    let fx = Fixture::new();
+    let variant = fx.project.root.join("configs/variant.toml");
+    support::write(
+        &variant,
+        &CONFIG.replace("bootstrap = 200", "bootstrap = 300"),
+    );
+    let main = fx.pipeline(None, &[]).unwrap();
+    let flags = xtask::flags::Variants {
+        out: None,
+        variants: vec![
+            format!("main={}", fx.config.display()),
+            format!("other={}", variant.display()),
+            "dir=/some/report".to_owned(),
+        ],
+    };
+    let args: Vec<String> = xtask::variants::sal_args(&fx.project, &flags)
+        .unwrap()
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(args[..2], ["variants", "--missing"]);
+    assert!(
+        args[2].starts_with("other=stage report is stale for") && args[2].contains("variant.toml"),
+        "{args:?}"
+    );
+    assert_eq!(
+        args[3..],
+        [
+            "--".to_owned(),
+            format!("main={}", main.last().unwrap().folder.display()),
+            "dir=/some/report".to_owned()
+        ]
+    );
+    xtask::variants::run(&fx.project, &flags, &fx.sal()).unwrap();
+    assert_eq!(
+        fx.take_calls().last().unwrap(),
+        &format!("variants {}", args[1..].join(" "))
+    );
+}
+
 /// The modification time of a file.
 fn modified(path: &std::path::Path) -> std::time::SystemTime {
     fs_err::metadata(path).unwrap().modified().unwrap()
@@ -587,7 +766,7 @@ fn the_random_label_model_is_cached_on_its_own() {
     let record = store::read_record(&folders[0]).unwrap().unwrap();
     assert_eq!(record.stage, "random_labels");
     let config = sal_config::Config::load(&fx.config).unwrap();
-    let plan = Plan::new(&fx.project.root, &config, &fx.config).unwrap();
+    let plan = Plan::new(&fx.project, &config, &fx.config).unwrap();
     assert_eq!(record.key, plan.random_labels.unwrap().key);
     assert_eq!(
         xtask::status::random_labels_state(&fx.project, &config, &fx.config).unwrap(),

@@ -51,6 +51,9 @@ enum Command {
     /// Stage `train`: train the CNN on the dataset (resumable) -> model.safetensors,
     /// training_log.safetensors.
     Train(cmd::train::Args),
+    /// "What moves the numbers": several runs' reports side by side (Table 1's headline cells,
+    /// the claim count, the claims each moves against the first run), as Markdown.
+    Variants(cmd::variants::Args),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
         Command::Sanity(args) => cmd::sanity::run(&args),
         Command::Stats(args) => cmd::stats::run(&args),
         Command::Train(args) => cmd::train::run(&args),
+        Command::Variants(args) => cmd::variants::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -29,7 +29,7 @@ pub use device::Backend;
 pub use error::ConfigError;
 pub use external::ExternalConfig;
 pub use metrics::MetricsConfig;
-pub use report::ReportConfig;
+pub use report::{ReportConfig, ReportVariant};
 pub use sanity::SanityConfig;
 pub use stage::Stage;
 pub use stats::StatsConfig;
@@ -82,10 +82,18 @@ impl Config {
         })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         config.resolve_paths(&base);
-        config.validate().map_err(|message| ConfigError::Invalid {
-            path: path.to_owned(),
-            message,
-        })?;
+        config
+            .validate()
+            .and_then(|()| {
+                config
+                    .report
+                    .check_not_self(path)
+                    .map_err(|e| format!("[report] {e}"))
+            })
+            .map_err(|message| ConfigError::Invalid {
+                path: path.to_owned(),
+                message,
+            })?;
         Ok(config)
     }
 
@@ -100,6 +108,7 @@ impl Config {
                 self.data.dir = Some(base.join(dir));
             }
         }
+        self.report.resolve_paths(base);
     }
 
     /// Checks every section; the message names the offending key as `section.key`.
@@ -127,7 +136,7 @@ impl Config {
             Stage::Metrics => Ok(self.metrics.identity()),
             Stage::Stats => serde_json::to_value(&self.stats),
             Stage::Sanity => serde_json::to_value(&self.sanity),
-            Stage::Report => serde_json::to_value(&self.report),
+            Stage::Report => serde_json::to_value(self.report.identity()),
         };
         value.expect("config sections are always representable as JSON")
     }
@@ -213,10 +222,59 @@ mod tests {
     }
 
     #[test]
+    fn report_variants_are_relative_to_the_config_and_never_the_config_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "[report]\nvariants = [{ name = \"aug\", config = \"sub/aug.toml\" }]\n",
+        )
+        .unwrap();
+        let config = Config::load(&path).unwrap();
+        assert_eq!(
+            config.report.variants[0].config,
+            dir.path().join("sub/aug.toml")
+        );
+        let json = config.section_json(Stage::Report).to_string();
+        assert!(!json.contains("aug"), "{json}");
+
+        std::fs::write(
+            &path,
+            "[report]\nvariants = [{ name = \"me\", config = \"./c.toml\" }]\n",
+        )
+        .unwrap();
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("c.toml")
+                && err.contains("[report] variants: \"me\" names this config itself"),
+            "{err}"
+        );
+        std::fs::write(
+            &path,
+            "[report]\nvariants = [{ name = \"a\", config = \"a.toml\", note = \"x\" }]\n",
+        )
+        .unwrap();
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(err.contains("note"), "{err}");
+    }
+
+    #[test]
     fn the_shipped_configs_load() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
-        for name in ["quick.toml", "paper.toml", "ci.toml"] {
-            Config::load(&root.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        for name in [
+            "quick.toml",
+            "paper.toml",
+            "ci.toml",
+            "quick-augmented.toml",
+            "quick-independent.toml",
+            "quick-channel-mean.toml",
+            "quick-imputation.toml",
+        ] {
+            let config = Config::load(&root.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+            for variant in &config.report.variants {
+                Config::load(&variant.config)
+                    .unwrap_or_else(|e| panic!("{name}, variant {}: {e}", variant.name));
+            }
         }
     }
 }

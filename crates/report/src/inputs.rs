@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use sal_artifact::Kind;
 use sal_config::Stage;
 
+use crate::variants::VariantInput;
+
 /// The artifact folders of the stages before `report` (what `sal report` gets as
 /// `--data DIR --train DIR --attribute DIR --metrics DIR --stats DIR --sanity DIR`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +24,9 @@ pub struct ReportInputs {
     /// Holds `sanity.json` and `sanity.safetensors`; without it the report has no sanity
     /// section (the pipeline always passes it; `cargo xtask regress` does not).
     pub sanity: Option<PathBuf>,
+    /// Variants of this run's protocol shown in "What moves the numbers" (`--variant NAME=DIR`
+    /// and `--variant-missing NAME=CONFIG`, in the config's order); none: no such section.
+    pub variants: Vec<VariantInput>,
 }
 
 /// The file name of the stats stage's JSON summary.

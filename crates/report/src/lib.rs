@@ -25,6 +25,7 @@ pub mod sanity;
 pub mod sections;
 pub mod stage;
 pub mod tables;
+pub mod variants;
 
 pub use error::ReportError;
 pub use inputs::ReportInputs;

@@ -9,9 +9,15 @@ use crate::compare::Verdict;
 use crate::error::Result;
 use crate::sections::Context;
 use crate::stage::REPORT_DIR;
+use crate::variants::{summary_records, SUMMARY_SCHEMA};
 
 /// The key numbers for programs (the pipeline prints them): canonical JSON, sorted keys.
 pub fn summary_json(cx: &Context<'_>) -> String {
+    sal_artifact::meta::canonical_json(&summary_value(cx)) + "\n"
+}
+
+/// [`summary_json`] as a JSON value (its shape: [`SUMMARY_SCHEMA`]).
+pub fn summary_value(cx: &Context<'_>) -> Value {
     let alpha: Vec<Value> = cx
         .stats
         .alpha
@@ -26,7 +32,7 @@ pub fn summary_json(cx: &Context<'_>) -> String {
     let findings: Vec<Value> = cx
         .findings
         .iter()
-        .map(|f| json!({"id": f.id, "verdict": f.verdict.label()}))
+        .map(|f| json!({"id": f.id, "verdict": f.verdict.label(), "topic": f.topic}))
         .collect();
     let count = |v: Verdict| cx.findings.iter().filter(|f| f.verdict == v).count();
     let table = &cx.paper.table1;
@@ -42,7 +48,8 @@ pub fn summary_json(cx: &Context<'_>) -> String {
             })
         })
         .collect();
-    let value = json!({
+    json!({
+        "schema": SUMMARY_SCHEMA,
         "images": cx.saliency.len(),
         "methods": cx.metrics.methods,
         "fills": cx.metrics.fills,
@@ -60,8 +67,8 @@ pub fn summary_json(cx: &Context<'_>) -> String {
             "not_comparable": count(Verdict::NotComparable),
         },
         "findings": findings,
-    });
-    sal_artifact::meta::canonical_json(&value) + "\n"
+        "variants": summary_records(cx.variants),
+    })
 }
 
 /// Writes `files` into a fresh folder beside `dir`, then puts it in place of `dir`.

@@ -23,7 +23,8 @@ use crate::output::{install, summary_json};
 use crate::paper::PaperValues;
 use crate::render::html::to_html;
 use crate::render::markdown::{to_markdown, FIGURES_DIR};
-use crate::sections::{document, Context};
+use crate::sections::{document, this_run, Context};
+use crate::variants::load_inputs;
 
 /// The folder the stage writes inside `--out`.
 pub const REPORT_DIR: &str = "report";
@@ -124,7 +125,7 @@ pub fn run_with_text(
         figures.push(render(&figure)?);
     }
 
-    let cx = Context {
+    let mut cx = Context {
         config,
         paper: &paper,
         dataset: &dataset,
@@ -136,7 +137,10 @@ pub fn run_with_text(
         picks: &picks,
         findings: &findings,
         text,
+        variants: &[],
     };
+    let variants = load_inputs(&inputs.variants, &this_run(&cx))?;
+    cx.variants = &variants;
     let mut doc = document(&cx);
     if let Some(dir) = &inputs.sanity {
         let sanity = crate::sanity::Sanity::load(dir)?;

@@ -13,7 +13,9 @@
 # (a checkpoint, then the model, then the checkpoint removed) and appends "cached", "trained"
 # or "resumed" (a checkpoint was there) to random_labels.log.
 # Every real stage run (not --help) appends "<stage> <--input names>" to calls.log, and
-# "<stage>" to resumed.log when its out folder holds what an interrupted run left.
+# "<stage>" to resumed.log when its out folder holds what an interrupted run left; a report's
+# `--variant NAME=DIR` (DIR must be finished) and `--variant-missing NAME=CONFIG` are logged as
+# `--variant=NAME` and `--variant-missing=NAME`. `sal variants ARGS` appends "variants ARGS".
 set -eu
 here=$(dirname "$0")
 stage=${1:-}
@@ -21,7 +23,7 @@ stage=${1:-}
 if [ -f "$here/stages" ]; then
     known=$(cat "$here/stages")
 else
-    known="data train attribute metrics stats sanity report bench"
+    known="data train attribute metrics stats sanity report bench variants"
 fi
 found=no
 for s in $known; do [ "$s" = "$stage" ] && found=yes; done
@@ -37,6 +39,10 @@ if [ "${1:-}" = "--help" ]; then
     echo "Usage: sal $stage --config FILE --out DIR"
     exit 0
 fi
+if [ "$stage" = variants ]; then
+    echo "variants $*" >> "$here/calls.log"
+    exit 0
+fi
 if [ "$stage" = bench ]; then
     echo "bench $*" >> "$here/calls.log"
     echo "matmul 2048: 150 GFLOP/s (fake)"
@@ -50,6 +56,10 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --config) config=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
+        --variant)
+            [ -f "${2#*=}/key.json" ] || { echo "fake sal: variant $2 has no key.json" >&2; exit 3; }
+            inputs="$inputs --variant=${2%%=*}"; shift 2 ;;
+        --variant-missing) inputs="$inputs --variant-missing=${2%%=*}"; shift 2 ;;
         --random-labels)
             # A cache folder of its own, not a stage folder: no key.json needed.
             [ -d "$2" ] || { echo "fake sal: no random-labels folder $2" >&2; exit 3; }
@@ -90,7 +100,7 @@ case "$stage" in
     metrics) files="metrics.safetensors" ;;
     stats) files="stats.safetensors stats.json" ;;
     sanity) files="sanity.safetensors sanity.json" ;;
-    report) mkdir -p "$out/report"; files="report/report.md" ;;
+    report) mkdir -p "$out/report"; files="report/report.md report/summary.json" ;;
 esac
 for f in $files; do echo "$stage from $(basename "$config")" > "$out/$f"; done
 rm "$out/partial.bin"

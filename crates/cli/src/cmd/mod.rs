@@ -12,3 +12,4 @@ pub mod report;
 pub mod sanity;
 pub mod stats;
 pub mod train;
+pub mod variants;

@@ -21,6 +21,7 @@ use crate::load::saliency::Saliency;
 use crate::load::stats::Stats;
 use crate::load::train::TrainInfo;
 use crate::paper::PaperValues;
+use crate::variants::{RunRow, VariantRow};
 
 /// Everything a section may show.
 #[derive(Debug)]
@@ -47,6 +48,15 @@ pub struct Context<'a> {
     pub findings: &'a [Finding],
     /// Whether figures have text.
     pub text: &'a TextSupport,
+    /// The variants beside this run, already compared with it (see [`this_run`]).
+    pub variants: &'a [VariantRow],
+}
+
+/// This run's row in "What moves the numbers", read from its own summary (as a variant's row
+/// is read from the variant's), so both sides of a comparison come from one reader.
+pub fn this_run(cx: &Context<'_>) -> RunRow {
+    RunRow::from_summary("this run", &crate::output::summary_value(cx))
+        .expect("this build reads the summary it writes")
 }
 
 impl Context<'_> {
@@ -71,6 +81,14 @@ pub fn document(cx: &Context<'_>) -> Document {
     header::intro(&mut doc, cx);
     comparison::write(&mut doc, cx);
     reliability::table1_section(&mut doc, cx);
+    if !cx.variants.is_empty() {
+        crate::variants::section(
+            &mut doc,
+            &this_run(cx),
+            cx.variants,
+            &RunRow::paper(cx.paper),
+        );
+    }
     results::figure1(&mut doc, cx);
     results::figure2a(&mut doc, cx);
     results::figure2b(&mut doc, cx);

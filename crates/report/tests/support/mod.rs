@@ -107,6 +107,7 @@ impl Synthetic {
             metrics: root.join("metrics"),
             stats: root.join("stats"),
             sanity: None,
+            variants: Vec::new(),
         };
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         let n = self.per_class * CLASSES.len();
