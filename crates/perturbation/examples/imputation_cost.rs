@@ -34,10 +34,7 @@ fn main() {
             if clustered {
                 // Pixels by distance from a random centre: a blob that grows, as MoRF on a
                 // saliency map with one object.
-                let (r0, c0) = (
-                    rng.random_range(0..32) as i32,
-                    rng.random_range(0..32) as i32,
-                );
+                let (r0, c0): (i32, i32) = (rng.random_range(0..32), rng.random_range(0..32));
                 ordering.sort_by_key(|&p| {
                     let (r, c) = (i32::from(p) / 32, i32::from(p) % 32);
                     ((r - r0).pow(2) + (c - c0).pow(2), p)
