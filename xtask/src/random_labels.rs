@@ -60,17 +60,7 @@ impl RandomLabelsKey {
 
     /// `key.json` of a folder built in `wall_seconds` (the sanity run that trained it).
     pub fn record(&self, wall_seconds: f64) -> KeyRecord {
-        KeyRecord {
-            key: self.key.clone(),
-            stage: UNIT.to_owned(),
-            fields: self
-                .fields
-                .iter()
-                .map(|f| (f.name.clone(), f.value.clone()))
-                .collect(),
-            wall_seconds,
-            sal_version: sal_artifact::created_by(),
-        }
+        KeyRecord::of(&self.key, UNIT, &self.fields, wall_seconds)
     }
 }
 

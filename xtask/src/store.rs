@@ -14,7 +14,7 @@ use sal_config::Stage;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::key::StageKey;
+use crate::key::{Field, StageKey};
 use crate::project::{short_key, Project};
 
 /// The contents of `key.json`.
@@ -35,11 +35,16 @@ pub struct KeyRecord {
 impl KeyRecord {
     /// The record of a stage that ran for `wall_seconds`.
     pub fn new(key: &StageKey, wall_seconds: f64) -> Self {
+        Self::of(&key.key, key.stage.name(), &key.fields, wall_seconds)
+    }
+
+    /// The record of any cached unit (a stage, or the random-label model) of key `key`, named
+    /// `unit`, with its key fields.
+    pub fn of(key: &str, unit: &str, fields: &[Field], wall_seconds: f64) -> Self {
         KeyRecord {
-            key: key.key.clone(),
-            stage: key.stage.name().to_owned(),
-            fields: key
-                .fields
+            key: key.to_owned(),
+            stage: unit.to_owned(),
+            fields: fields
                 .iter()
                 .map(|f| (f.name.clone(), f.value.clone()))
                 .collect(),
