@@ -157,15 +157,7 @@ pub fn write_imputed_steps(
         steps.len() * IMAGE_VALUES,
         "[steps, 32, 32, 3]",
     )?;
-    if let Some(last) = steps.end.checked_sub(1) {
-        if last > ordering.len() {
-            return Err(PerturbationError::OutOfRange {
-                what: "last step".to_owned(),
-                value: last,
-                max: ordering.len(),
-            });
-        }
-    }
+    crate::steps::check_last_step(&steps, ordering.len())?;
     for (row, k) in out.chunks_exact_mut(IMAGE_VALUES).zip(steps) {
         let removed = &ordering[..k];
         impute(image, removed, row)?;

@@ -82,15 +82,9 @@ pub fn write_steps(
     if steps.is_empty() {
         return Ok(());
     }
+    check_last_step(&steps, ordering.len())?;
     // x^(k) perturbs ordering[..k]; the last row is k = steps.end - 1.
     let used = steps.end - 1;
-    if used > ordering.len() {
-        return Err(PerturbationError::OutOfRange {
-            what: "last step".to_owned(),
-            value: used,
-            max: ordering.len(),
-        });
-    }
     if let Some(&bad) = ordering[..used].iter().find(|&&p| usize::from(p) >= PIXELS) {
         return Err(PerturbationError::OutOfRange {
             what: "pixel id".to_owned(),
@@ -113,6 +107,19 @@ pub fn write_steps(
         previous = row;
     }
     Ok(())
+}
+
+/// Checks that an ordering of `ordering_len` pixels reaches the last of `steps` (x^(k) perturbs
+/// its first k pixels); an empty range needs none.
+pub(crate) fn check_last_step(steps: &std::ops::Range<usize>, ordering_len: usize) -> Result<()> {
+    match steps.end.checked_sub(1) {
+        Some(last) if last > ordering_len => Err(PerturbationError::OutOfRange {
+            what: "last step".to_owned(),
+            value: last,
+            max: ordering_len,
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Writes, for each pixel of `pixels`, the image with that pixel alone replaced.
