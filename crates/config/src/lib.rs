@@ -257,24 +257,4 @@ mod tests {
         let err = Config::load(&path).unwrap_err().to_string();
         assert!(err.contains("note"), "{err}");
     }
-
-    #[test]
-    fn the_shipped_configs_load() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
-        for name in [
-            "quick.toml",
-            "paper.toml",
-            "ci.toml",
-            "quick-augmented.toml",
-            "quick-independent.toml",
-            "quick-channel-mean.toml",
-            "quick-imputation.toml",
-        ] {
-            let config = Config::load(&root.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
-            for variant in &config.report.variants {
-                Config::load(&variant.config)
-                    .unwrap_or_else(|e| panic!("{name}, variant {}: {e}", variant.name));
-            }
-        }
-    }
 }

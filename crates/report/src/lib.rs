@@ -12,6 +12,7 @@
 
 pub mod aopc;
 pub mod compare;
+pub mod correlation;
 pub mod describe;
 pub mod error;
 pub mod examples;

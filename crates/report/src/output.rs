@@ -32,7 +32,12 @@ pub fn summary_value(cx: &Context<'_>) -> Value {
     let findings: Vec<Value> = cx
         .findings
         .iter()
-        .map(|f| json!({"id": f.id, "verdict": f.verdict.label(), "topic": f.topic}))
+        .map(|f| {
+            json!({
+                "id": f.id, "verdict": f.verdict.label(), "topic": f.topic,
+                "within_intervals": f.within_intervals, "evidence": f.evidence,
+            })
+        })
         .collect();
     let count = |v: Verdict| cx.findings.iter().filter(|f| f.verdict == v).count();
     let table = &cx.paper.table1;
@@ -65,6 +70,7 @@ pub fn summary_value(cx: &Context<'_>) -> Value {
             "agree": count(Verdict::Agrees),
             "differ": count(Verdict::Differs),
             "not_comparable": count(Verdict::NotComparable),
+            "agree_within_intervals": cx.findings.iter().filter(|f| f.within_intervals).count(),
         },
         "findings": findings,
         "variants": summary_records(cx.variants),

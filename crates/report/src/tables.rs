@@ -1,6 +1,6 @@
 //! Table 1 and Table 2 as the paper lays them out, each of our numbers beside the paper's.
 
-use crate::load::stats::{Stats, Variant};
+use crate::load::stats::{Estimate, Stats, Variant};
 use crate::paper::{PaperValues, Table2Row};
 use crate::render::{num, with_interval, Table, NONE};
 
@@ -143,13 +143,21 @@ pub fn table2_ours(
     method: &str,
     steps: Option<usize>,
 ) -> Option<f64> {
-    stats
-        .consistency(
-            method,
-            &table2_variant(&row.x, steps),
-            &table2_variant(&row.y, steps),
-        )
-        .map(|e| e.value)
+    table2_estimate(stats, row, method, steps).map(|e| e.value)
+}
+
+/// Our rho for a Table 2 row and method, with its interval where n was recorded.
+pub fn table2_estimate(
+    stats: &Stats,
+    row: &Table2Row,
+    method: &str,
+    steps: Option<usize>,
+) -> Option<Estimate> {
+    stats.consistency(
+        method,
+        &table2_variant(&row.x, steps),
+        &table2_variant(&row.y, steps),
+    )
 }
 
 /// Table 2: Spearman rho between pairs of metrics per method; per method our value, then the

@@ -18,9 +18,13 @@ use crate::paper::PaperValues;
 use crate::render::{num, Document, Table, NONE};
 
 /// The shape of `summary.json`: `report_summary/2` added this field, each finding's `topic`
-/// and `variants`; a summary without the field is version 1 (read the same way, its claims
-/// shown by id).
-pub const SUMMARY_SCHEMA: &str = "report_summary/2";
+/// and `variants`; `report_summary/3` added each finding's `within_intervals` and `evidence`
+/// and `claims.agree_within_intervals`. A summary without the field is version 1; every older
+/// shape is read the same way (what it lacks is shown as unknown, its claims by id).
+pub const SUMMARY_SCHEMA: &str = "report_summary/3";
+
+/// The older shapes this build reads.
+const OLDER_SCHEMAS: [&str; 1] = ["report_summary/2"];
 
 /// The file a report stage writes its key numbers to, inside `report/`.
 pub const SUMMARY_FILE: &str = "summary.json";
@@ -112,6 +116,9 @@ pub struct RunRow {
     pub confident_share: Option<f64>,
     /// Claims agreeing, differing, not comparable (none for the paper).
     pub claims: Option<[u64; 3]>,
+    /// Of the agreeing claims, those that agree only within our 95% intervals (unknown before
+    /// `report_summary/3`).
+    pub within_intervals: Option<u64>,
     /// Alpha of each [`HEADLINE`] cell.
     pub headline: [Option<f64>; 6],
     /// Every checked claim.
@@ -179,9 +186,11 @@ impl RunRow {
     pub fn from_summary(name: &str, summary: &Value) -> std::result::Result<Self, String> {
         match summary.get("schema").and_then(Value::as_str) {
             None | Some(SUMMARY_SCHEMA) => {}
+            Some(older) if OLDER_SCHEMAS.contains(&older) => {}
             Some(other) => {
                 return Err(format!(
-                    "summary of shape {other}, this build reads {SUMMARY_SCHEMA} (and the unversioned first shape)"
+                    "summary of shape {other}, this build reads {SUMMARY_SCHEMA}, {} and the unversioned first shape",
+                    OLDER_SCHEMAS.join(", ")
                 ))
             }
         }
@@ -215,6 +224,7 @@ impl RunRow {
             test_accuracy: number("test_accuracy"),
             confident_share: number("test_confident_share"),
             claims,
+            within_intervals: summary["claims"]["agree_within_intervals"].as_u64(),
             headline: headline(summary.get("table1_alpha")),
             verdicts,
         })
@@ -260,6 +270,7 @@ impl RunRow {
             test_accuracy: Some(paper.claims.test_accuracy.data.value),
             confident_share: Some(paper.claims.high_confidence_share.data.value),
             claims: None,
+            within_intervals: None,
             headline,
             verdicts: Vec::new(),
         }
@@ -339,7 +350,10 @@ fn table_row(row: &RunRow, label: String) -> Vec<String> {
         percent(row.test_accuracy, 2),
         percent(row.confident_share, 1),
         row.claims
-            .map_or(NONE.to_owned(), |[a, d, n]| format!("{a} / {d} / {n}")),
+            .map_or(NONE.to_owned(), |[a, d, n]| match row.within_intervals {
+                Some(w) if w > 0 => format!("{a} ({w} within intervals) / {d} / {n}"),
+                _ => format!("{a} / {d} / {n}"),
+            }),
     ];
     cells.extend(
         row.headline
@@ -465,7 +479,10 @@ pub fn summary_records(variants: &[VariantRow]) -> Value {
                     "name": row.name,
                     "test_accuracy": row.test_accuracy,
                     "test_confident_share": row.confident_share,
-                    "claims": row.claims.map(|[a, d, n]| json!({"agree": a, "differ": d, "not_comparable": n})),
+                    "claims": row.claims.map(|[a, d, n]| json!({
+                        "agree": a, "differ": d, "not_comparable": n,
+                        "agree_within_intervals": row.within_intervals,
+                    })),
                     "table1_alpha": alpha,
                     "changed_claims": changed,
                 })
@@ -538,14 +555,31 @@ mod tests {
     }
 
     #[test]
-    fn a_newer_summary_shape_is_refused_and_the_first_is_read() {
+    fn a_newer_summary_shape_is_refused_and_the_older_ones_are_read() {
         let mut newer = summary();
-        newer["schema"] = json!("report_summary/3");
+        newer["schema"] = json!("report_summary/4");
         let err = RunRow::from_summary("x", &newer).unwrap_err();
-        assert!(err.contains("report_summary/3"), "{err}");
+        assert!(err.contains("report_summary/4"), "{err}");
         let mut first = summary();
         first.as_object_mut().unwrap().remove("schema");
         assert!(RunRow::from_summary("x", &first).is_ok());
+        let mut second = summary();
+        second["schema"] = json!("report_summary/2");
+        let row = RunRow::from_summary("x", &second).unwrap();
+        assert_eq!(row.within_intervals, None);
+        assert_eq!(table_row(&row, "x".into())[3], "18 / 7 / 0");
+    }
+
+    #[test]
+    fn the_claims_cell_counts_the_agreements_within_intervals() {
+        let mut third = summary();
+        third["claims"]["agree_within_intervals"] = json!(3);
+        let row = RunRow::from_summary("x", &third).unwrap();
+        assert_eq!(row.within_intervals, Some(3));
+        assert_eq!(
+            table_row(&row, "x".into())[3],
+            "18 (3 within intervals) / 7 / 0"
+        );
     }
 
     #[test]

@@ -182,6 +182,28 @@ fn variants_show_their_rows_and_exactly_the_claims_whose_verdict_differs() {
     assert!(
         md.contains("- **absent**: not run (`cargo xtask pipeline --config configs/absent.toml`)")
     );
+    // Each differing claim of this run names the variants it agrees in, or that none does.
+    for f in out
+        .findings
+        .iter()
+        .filter(|f| f.verdict.label() == "differs")
+    {
+        let line = md
+            .lines()
+            .find(|l| l.starts_with(&format!("- **{}** (`{}`): ", f.topic, f.id)))
+            .unwrap_or_else(|| panic!("no cause for {} in\n{md}", f.id));
+        let in_reversed = expected_reversed.contains(&f.id.as_str());
+        let in_edited = f.id == flipped.id;
+        match (in_edited, in_reversed) {
+            (false, false) => assert!(line.contains("differs in every variant run here"), "{line}"),
+            (true, true) => assert!(
+                line.contains("it agrees in \"edited\" and \"reversed\""),
+                "{line}"
+            ),
+            (true, false) => assert!(line.contains("it agrees in \"edited\":"), "{line}"),
+            (false, true) => assert!(line.contains("it agrees in \"reversed\":"), "{line}"),
+        }
+    }
     let html = fs_err::read_to_string(out.dir.join("report.html")).unwrap();
     assert!(html.contains("What moves the numbers") && html.contains("configs/absent.toml"));
 }

@@ -1,7 +1,7 @@
 //! Checks against the breakdowns of the discussion: low-confidence images and the frog class.
 
-use super::{join_words, Finding, Ours, Verdict};
-use crate::load::stats::{Group, Variant};
+use super::{against_random, join_words, mean_with_interval, Finding, Interval, Ours, Verdict};
+use crate::load::stats::{Estimate, Group, Variant};
 use crate::paper::{Metric, PaperValues};
 use crate::render::num;
 
@@ -13,6 +13,95 @@ fn breakdown_steps(groups: &[&Group], metric: Metric) -> Option<usize> {
         .filter(|m| m.variant.metric == metric)
         .filter_map(|m| m.variant.steps)
         .max()
+}
+
+/// An estimate as `(mean, lo, hi)`; without an interval, the mean as both bounds.
+fn interval(e: Estimate) -> Interval {
+    let (lo, hi) = e.ci.unwrap_or((e.value, e.value));
+    (e.value, lo, hi)
+}
+
+/// A group's AOPC_LeRF at one L: that L, each method's mean and the random baseline's.
+struct LerfAt {
+    steps: usize,
+    methods: Vec<(String, Interval)>,
+    random: Interval,
+}
+
+/// `methods` and the random baseline in `group` at LeRF, the group's largest L, `fill`; `None`
+/// if any is missing.
+fn lerf_against_random(group: &Group, methods: &[String], fill: &str) -> Option<LerfAt> {
+    let steps = breakdown_steps(&[group], Metric::Lerf)?;
+    let variant = Variant {
+        metric: Metric::Lerf,
+        steps: Some(steps),
+        fill: fill.to_owned(),
+    };
+    let random = interval(group.estimate("random", &variant)?);
+    let values = methods
+        .iter()
+        .map(|m| Some((m.clone(), interval(group.estimate(m, &variant)?))))
+        .collect::<Option<Vec<_>>>()?;
+    Some(LerfAt {
+        steps,
+        methods: values,
+        random,
+    })
+}
+
+fn lerf_values_text(
+    paper: &PaperValues,
+    values: &[(String, Interval)],
+    random: Interval,
+) -> String {
+    format!(
+        "{} vs random {}",
+        values
+            .iter()
+            .map(|(m, v)| format!("{} {}", paper.method_label(m), mean_with_interval(*v)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        mean_with_interval(random)
+    )
+}
+
+/// Evidence for "`methods` are worse than random under LeRF": the paper ties it to the model's
+/// confidence, so the same comparison on our images above the confidence threshold (with 95%
+/// intervals), and what it shows.
+pub(super) fn confident_lerf(
+    paper: &PaperValues,
+    ours: Ours<'_>,
+    methods: &[String],
+    fill: &str,
+) -> Option<String> {
+    let group = ours.stats.high_confidence.as_ref()?;
+    let LerfAt {
+        steps,
+        methods: values,
+        random,
+    } = lerf_against_random(group, methods, fill)?;
+    let (strict, opposite) = against_random(&values, random, true);
+    let reading = if !opposite.is_empty() {
+        format!(
+            "{} better than random there too, so our share of confident images does not explain it",
+            join_words(
+                &opposite
+                    .iter()
+                    .map(|m| paper.method_label(m))
+                    .collect::<Vec<_>>()
+            )
+        )
+    } else if strict {
+        "worse than random there, as the paper says of confident images: our model has fewer of them".to_owned()
+    } else {
+        "within our intervals of random there".to_owned()
+    };
+    Some(format!(
+        "the paper ties the claim to confident images; on our {} images with {} (AOPC_LeRF at L={steps}, {fill} fill): {}: {reading}",
+        group.images,
+        group.name,
+        lerf_values_text(paper, &values, random)
+    ))
 }
 
 pub(super) fn findings(paper: &PaperValues, ours: Ours<'_>) -> Vec<Finding> {
@@ -43,64 +132,55 @@ fn low_confidence(paper: &PaperValues, ours: Ours<'_>) -> Vec<Finding> {
             "stats.json has no confidence breakdown",
         )];
     };
-    let steps = breakdown_steps(&[group], Metric::Lerf);
     ours.metrics
         .fills
         .iter()
         .filter(|fill| paper.has_fill(fill))
         .map(|fill| {
             let id = format!("low_confidence_lerf.{fill}");
-            let variant = Variant {
-                metric: Metric::Lerf,
+            let Some(LerfAt {
                 steps,
-                fill: fill.clone(),
-            };
-            let Some(random) = group.mean("random", &variant) else {
+                methods: values,
+                random,
+            }) = lerf_against_random(group, &claim.methods, fill)
+            else {
                 return Finding::not_comparable(
                     id,
                     topic(fill),
                     said.clone(),
-                    "stats.json has no random-baseline mean for this group",
+                    "stats.json lacks a method the claim names, or the random baseline, for this group",
                 );
             };
-            let values: Vec<(String, f64)> = claim
-                .methods
-                .iter()
-                .filter_map(|m| Some((m.clone(), group.mean(m, &variant)?)))
-                .collect();
-            if values.len() != claim.methods.len() {
-                return Finding::not_comparable(
-                    id,
-                    topic(fill),
-                    said.clone(),
-                    "a method the claim names is missing",
-                );
-            }
-            let text = format!(
-                "{} images ({}): AOPC_LeRF at L={} {} vs random {}",
+            let (strict, opposite) = against_random(&values, random, false);
+            let mut text = format!(
+                "{} images ({}): AOPC_LeRF at L={steps} with 95% intervals: {}",
                 group.images,
                 group.name,
-                steps.map_or_else(|| "?".to_owned(), |l| l.to_string()),
-                values
-                    .iter()
-                    .map(|(m, v)| format!("{} {}", paper.method_label(m), num(*v, 3)))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                num(random, 3)
+                lerf_values_text(paper, &values, random)
             );
-            Finding::new(
-                id,
-                topic(fill),
-                said.clone(),
-                text,
-                Verdict::from_bool(values.iter().all(|(_, v)| *v < random)),
-            )
+            if !strict && opposite.is_empty() {
+                text.push_str(&format!(
+                    "; the methods at or above random are within our 95% intervals of it ({} images here, {} in the paper)",
+                    group.images, claim.count
+                ));
+            }
+            let evidence = (!opposite.is_empty()).then(|| {
+                format!(
+                    "{} worse than random beyond our 95% intervals on these {} images (the paper's group: {})",
+                    join_words(&opposite.iter().map(|m| paper.method_label(m)).collect::<Vec<_>>()),
+                    group.images,
+                    claim.count
+                )
+            });
+            Finding::judged(id, topic(fill), said.clone(), text, strict, !opposite.is_empty())
+                .with_evidence(evidence)
         })
         .collect()
 }
 
 /// Frog images: better MoRF, worse LeRF and better F than the other classes (averaged over the
-/// methods, mean fill): each of the three counts if frog beats the median of the other classes.
+/// methods without edge, first fill): each of the three counts if frog beats the median of the
+/// other classes. Where it differs, the evidence is the same check under the paper's other fill.
 fn frog(paper: &PaperValues, ours: Ours<'_>) -> Finding {
     let class = &paper.claims.frog_class.data.class;
     let topic = format!("The {class} class: better AOPC_MoRF, worse AOPC_LeRF, better F");
@@ -114,7 +194,49 @@ fn frog(paper: &PaperValues, ours: Ours<'_>) -> Finding {
             format!("stats.json has no {class} class"),
         );
     }
-    let fill = ours.metrics.fills.first().cloned().unwrap_or_default();
+    let fills: Vec<&String> = ours
+        .metrics
+        .fills
+        .iter()
+        .filter(|f| paper.has_fill(f))
+        .collect();
+    let Some(first) = fills.first() else {
+        return Finding::not_comparable("frog_class", topic, said, "no fill of the paper's");
+    };
+    match class_check(ours, &groups, class, first) {
+        Err(why) => Finding::not_comparable("frog_class", topic, said, why),
+        Ok((ok, text)) => {
+            let evidence = fills[1..]
+                .iter()
+                .filter_map(|fill| {
+                    let (holds, text) = class_check(ours, &groups, class, fill).ok()?;
+                    Some(format!(
+                        "under the {fill} fill the claim {}: {text}",
+                        if holds { "holds" } else { "differs too" }
+                    ))
+                })
+                .collect::<Vec<_>>();
+            Finding::new(
+                "frog_class",
+                topic,
+                said,
+                format!("mean over methods without edge: {text}"),
+                Verdict::from_bool(ok),
+            )
+            .with_evidence((!evidence.is_empty()).then(|| evidence.join("; ")))
+        }
+    }
+}
+
+/// The frog check under one fill: whether `class` beats the median of the other classes on
+/// all three metrics (mean over the methods without edge), and the numbers; `Err` names what
+/// stats.json lacks.
+fn class_check(
+    ours: Ours<'_>,
+    groups: &[&Group],
+    class: &str,
+    fill: &str,
+) -> std::result::Result<(bool, String), String> {
     let methods: Vec<&String> = ours
         .metrics
         .methods
@@ -127,48 +249,35 @@ fn frog(paper: &PaperValues, ours: Ours<'_>) -> Finding {
         let steps = if metric == Metric::Faithfulness {
             None
         } else {
-            breakdown_steps(&groups, metric)
+            breakdown_steps(groups, metric)
         };
         let variant = Variant {
             metric,
             steps,
-            fill: fill.clone(),
+            fill: fill.to_owned(),
         };
         let score = |g: &Group| -> Option<f64> {
             let v: Vec<f64> = methods.iter().filter_map(|m| g.mean(m, &variant)).collect();
             (v.len() == methods.len() && !v.is_empty())
                 .then(|| v.iter().sum::<f64>() / v.len() as f64)
         };
-        let Some(target) = groups
+        let target = groups
             .iter()
-            .find(|g| &g.name == class)
+            .find(|g| g.name == class)
             .and_then(|g| score(g))
-        else {
-            return Finding::not_comparable(
-                "frog_class",
-                topic,
-                said,
-                format!("stats.json lacks {} for {class}", variant.label()),
-            );
-        };
+            .ok_or_else(|| format!("stats.json lacks {} for {class}", variant.label()))?;
         let mut others: Vec<f64> = groups
             .iter()
-            .filter(|g| &g.name != class)
+            .filter(|g| g.name != class)
             .filter_map(|g| score(g))
             .collect();
         if others.is_empty() {
-            return Finding::not_comparable(
-                "frog_class",
-                topic,
-                said,
-                "no other class to compare with",
-            );
+            return Err("no other class to compare with".to_owned());
         }
         others.sort_by(f64::total_cmp);
         let median = crate::describe::quantile_sorted(&others, 0.5);
         // "Better" LeRF is lower; the paper says frog LeRF is worse, i.e. higher.
-        let claim_holds = target > median;
-        ok &= claim_holds;
+        ok &= target > median;
         parts.push(format!(
             "{} {} vs median of other classes {}",
             variant.label(),
@@ -176,6 +285,5 @@ fn frog(paper: &PaperValues, ours: Ours<'_>) -> Finding {
             num(median, 3)
         ));
     }
-    let text = format!("mean over methods without edge: {}", parts.join("; "));
-    Finding::new("frog_class", topic, said, text, Verdict::from_bool(ok))
+    Ok((ok, parts.join("; ")))
 }

@@ -1,6 +1,6 @@
 //! Checks against the global scores of Figure 2 and the model's facts.
 
-use super::{join_words, Finding, Ours, Verdict};
+use super::{against_random, join_words, mean_with_interval, Finding, Interval, Ours, Verdict};
 use crate::describe::Describe;
 use crate::load::metrics::{Metrics, Order};
 use crate::paper::PaperValues;
@@ -48,31 +48,60 @@ fn clearly_better(a: (f64, f64, f64), b: (f64, f64, f64), order: Order) -> bool 
     }
 }
 
-/// Whether a ranking that puts the methods in the order of `rank` (lower = better; methods
-/// `rank` gives the same number are unordered) is contradicted by `ranked`: some method is
-/// clearly better ([`clearly_better`]) than one `rank` puts before it.
-fn contradicted(
+/// The pairs that contradict a ranking that puts the methods in the order of `rank` (lower =
+/// better; methods `rank` gives the same number are unordered): `(a, b)` where `a` is clearly
+/// better ([`clearly_better`]) than `b` although `rank` puts `b` before it.
+fn contradicting_pairs(
     ranked: &[(String, (f64, f64, f64))],
     rank: impl Fn(&str) -> usize,
     order: Order,
-) -> bool {
-    ranked.iter().any(|(a, va)| {
-        ranked
-            .iter()
-            .any(|(b, vb)| rank(b) > rank(a) && clearly_better(*vb, *va, order))
-    })
+) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    for (a, va) in ranked {
+        for (b, vb) in ranked {
+            if rank(b) < rank(a) && clearly_better(*va, *vb, order) {
+                pairs.push((a.clone(), b.clone()));
+            }
+        }
+    }
+    pairs
 }
 
-/// The verdict of a ranking claim: agrees if our means give the paper's order, or if they give
-/// another order but no method is clearly better than one the paper puts before it (then the
-/// text says which methods are tied within our intervals).
-fn ranking_verdict(strict: bool, contradicted: bool, text: &mut String) -> Verdict {
-    if !strict && !contradicted {
+/// A ranking claim's finding: agrees if our means give the paper's order (`strict`), or if no
+/// method is clearly better than one the paper puts before it (the text then says that the
+/// methods it swaps are tied within our intervals); where it differs, the evidence names the
+/// pairs ordered the other way beyond our intervals.
+#[allow(clippy::too_many_arguments)]
+fn ranking_finding(
+    paper: &PaperValues,
+    id: String,
+    topic: String,
+    said: String,
+    mut text: String,
+    strict: bool,
+    pairs: &[(String, String)],
+) -> Finding {
+    if !strict && pairs.is_empty() {
         text.push_str(
             "; the paper's order holds within our 95% intervals (the methods it swaps are tied)",
         );
     }
-    Verdict::from_bool(strict || !contradicted)
+    let evidence = (!pairs.is_empty()).then(|| {
+        format!(
+            "beyond our 95% intervals, {}",
+            join_words(
+                &pairs
+                    .iter()
+                    .map(|(a, b)| format!(
+                        "{} is better than {}",
+                        paper.method_label(a),
+                        paper.method_label(b)
+                    ))
+                    .collect::<Vec<_>>()
+            )
+        )
+    });
+    Finding::judged(id, topic, said, text, strict, !pairs.is_empty()).with_evidence(evidence)
 }
 
 fn ranking_text(paper: &PaperValues, ranked: &[(String, (f64, f64, f64))]) -> String {
@@ -102,23 +131,20 @@ pub(super) fn findings(paper: &PaperValues, ours: Ours<'_>) -> Vec<Finding> {
             ));
             continue;
         }
-        let mut ours_text = format!(
+        let ours_text = format!(
             "AOPC_MoRF - random at L={l}: {}",
             ranking_text(paper, &ranked)
         );
         let strict = &ranked[0].0 == best;
         let rank = |m: &str| usize::from(m != best.as_str());
-        let verdict = ranking_verdict(
-            strict,
-            contradicted(&ranked, rank, Order::Morf),
-            &mut ours_text,
-        );
-        out.push(Finding::new(
+        out.push(ranking_finding(
+            paper,
             format!("morf_best.{fill}"),
             topic,
             said,
             ours_text,
-            verdict,
+            strict,
+            &contradicting_pairs(&ranked, rank, Order::Morf),
         ));
     }
 
@@ -212,7 +238,7 @@ pub(super) fn findings(paper: &PaperValues, ours: Ours<'_>) -> Vec<Finding> {
             .iter()
             .map(|(p, ok)| format!("{p} {}", if *ok { "as in the paper" } else { "differ" }))
             .collect::<Vec<_>>();
-        let mut ours_text = format!(
+        let ours_text = format!(
             "AOPC_LeRF - random at L={l} (lower is better): {}; {}",
             ranking_text(paper, &ranked),
             detail.join(", ")
@@ -230,17 +256,14 @@ pub(super) fn findings(paper: &PaperValues, ours: Ours<'_>) -> Vec<Finding> {
                 2
             }
         };
-        let verdict = ranking_verdict(
-            best_two_ok && third_ok && last_ok,
-            contradicted(&ranked, rank, Order::Lerf),
-            &mut ours_text,
-        );
-        out.push(Finding::new(
+        out.push(ranking_finding(
+            paper,
             id,
             topic,
             lerf_said.clone(),
             ours_text,
-            verdict,
+            best_two_ok && third_ok && last_ok,
+            &contradicting_pairs(&ranked, rank, Order::Lerf),
         ));
         orders.push((fill.clone(), ranked));
     }
@@ -290,12 +313,13 @@ pub(super) fn findings(paper: &PaperValues, ours: Ours<'_>) -> Vec<Finding> {
                 "; no pair of methods is ordered oppositely beyond our 95% intervals under both fills",
             );
         }
-        out.push(Finding::new(
+        out.push(Finding::judged(
             "lerf_order.consistent",
             "LeRF ranking consistent between fills",
             "ranked consistently between mean and random RGB perturbation",
             ours_text,
-            Verdict::from_bool(same || !reversed),
+            same,
+            reversed,
         ));
     }
 
@@ -310,43 +334,65 @@ pub(super) fn findings(paper: &PaperValues, ours: Ours<'_>) -> Vec<Finding> {
                     .collect::<Vec<_>>()
             )
         );
-        let ranked = ranking(metrics, Order::Lerf, fill);
-        let values: Vec<(String, f64)> = worse
-            .iter()
-            .filter_map(|m| {
-                ranked
-                    .iter()
-                    .find(|(n, _)| n == m)
-                    .map(|(n, v)| (n.clone(), v.0))
-            })
-            .collect();
         let id = format!("lerf_worse_than_random.{fill}");
         let topic =
             format!("Methods with negative relevance worse than random under LeRF, {fill} fill");
-        if values.len() != worse.len() {
+        let end = |b: &crate::aopc::Band| {
+            let i = b.len() - 1;
+            (b.centre[i], b.lo[i], b.hi[i])
+        };
+        let values: Vec<(String, Interval)> = worse
+            .iter()
+            .filter_map(|m| {
+                let band = metrics.aopc.get(&(m.clone(), Order::Lerf, fill.clone()))?;
+                Some((m.clone(), end(band)))
+            })
+            .collect();
+        let random = metrics.random_mean.get(fill).map(end);
+        let Some(random) = random.filter(|_| values.len() == worse.len()) else {
             out.push(Finding::not_comparable(
                 id,
                 topic,
                 said,
-                "a method the claim names is missing",
+                "a method the claim names, or the random baseline, is missing",
             ));
             continue;
-        }
-        let ours_text = format!(
-            "AOPC_LeRF - random at L={l}: {} (positive = worse than random)",
+        };
+        let (strict, opposite) = against_random(&values, random, true);
+        let mut ours_text = format!(
+            "AOPC_LeRF - random at L={l}: {} (positive = worse than random); means with 95% intervals: {}, random {}",
             values
                 .iter()
-                .map(|(m, v)| format!("{} {}", paper.method_label(m), num(*v, 3)))
+                .map(|(m, v)| format!("{} {}", paper.method_label(m), num(v.0 - random.0, 3)))
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", "),
+            values
+                .iter()
+                .map(|(m, v)| format!("{} {}", paper.method_label(m), mean_with_interval(*v)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            mean_with_interval(random)
         );
-        out.push(Finding::new(
-            id,
-            topic,
-            said,
-            ours_text,
-            Verdict::from_bool(values.iter().all(|(_, v)| *v > 0.0)),
-        ));
+        if !strict && opposite.is_empty() {
+            ours_text
+                .push_str("; the methods at or below random are within our 95% intervals of it");
+        }
+        let evidence = (!opposite.is_empty()).then(|| {
+            let labels: Vec<String> = opposite.iter().map(|m| paper.method_label(m)).collect();
+            let mut text = format!(
+                "{} better than random beyond our 95% intervals",
+                join_words(&labels)
+            );
+            if let Some(confident) = super::breakdown::confident_lerf(paper, ours, worse, fill) {
+                text.push_str("; ");
+                text.push_str(&confident);
+            }
+            text
+        });
+        out.push(
+            Finding::judged(id, topic, said, ours_text, strict, !opposite.is_empty())
+                .with_evidence(evidence),
+        );
     }
 
     out.push(random_fill_helps(paper, metrics));
@@ -542,6 +588,14 @@ mod tests {
             .collect()
     }
 
+    fn contradicted(
+        ranked: &[(String, (f64, f64, f64))],
+        rank: impl Fn(&str) -> usize,
+        order: Order,
+    ) -> bool {
+        !contradicting_pairs(ranked, rank, order).is_empty()
+    }
+
     #[test]
     fn a_swap_inside_overlapping_intervals_is_a_tie_and_a_disjoint_one_contradicts() {
         // MoRF, higher is better; the paper says b is best.
@@ -549,7 +603,10 @@ mod tests {
         let tied = ranked(&[("a", 0.35, 0.30, 0.40), ("b", 0.31, 0.26, 0.36)]);
         assert!(!contradicted(&tied, rank, Order::Morf));
         let apart = ranked(&[("a", 0.35, 0.33, 0.37), ("b", 0.30, 0.28, 0.32)]);
-        assert!(contradicted(&apart, rank, Order::Morf));
+        assert_eq!(
+            contradicting_pairs(&apart, rank, Order::Morf),
+            vec![("a".to_owned(), "b".to_owned())]
+        );
         // LeRF, lower is better: a clearly below b contradicts "b before a".
         let lerf = ranked(&[("a", -0.20, -0.22, -0.18), ("b", -0.10, -0.12, -0.08)]);
         assert!(contradicted(&lerf, rank, Order::Lerf));
@@ -558,12 +615,5 @@ mod tests {
             |m: &str| usize::from(m != "a"),
             Order::Lerf
         ));
-        let mut text = String::new();
-        assert_eq!(ranking_verdict(false, false, &mut text), Verdict::Agrees);
-        assert!(text.contains("tied"));
-        let mut text = String::new();
-        assert_eq!(ranking_verdict(false, true, &mut text), Verdict::Differs);
-        assert_eq!(ranking_verdict(true, true, &mut text), Verdict::Agrees);
-        assert!(text.is_empty());
     }
 }

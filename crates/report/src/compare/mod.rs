@@ -58,6 +58,13 @@ pub struct Finding {
     pub ours: String,
     /// The verdict.
     pub verdict: Verdict,
+    /// For an agreeing claim: our means alone do not give the paper's answer, only our 95%
+    /// intervals do not contradict it (tied methods, a difference from random or a sign that
+    /// our sample cannot tell). The text says which.
+    pub within_intervals: bool,
+    /// For a differing claim: what our numbers show about why (computed evidence, such as the
+    /// same check on a subset the paper blames), if the check has any.
+    pub evidence: Option<String>,
 }
 
 impl Finding {
@@ -74,7 +81,34 @@ impl Finding {
             paper: paper.into(),
             ours: ours.into(),
             verdict,
+            within_intervals: false,
+            evidence: None,
         }
+    }
+
+    /// A finding whose verdict follows [`interval_verdict`]: `Agrees` from our means (`strict`)
+    /// or within our intervals (not `contradicted`), else `Differs`.
+    fn judged(
+        id: impl Into<String>,
+        topic: impl Into<String>,
+        paper: impl Into<String>,
+        ours: impl Into<String>,
+        strict: bool,
+        contradicted: bool,
+    ) -> Self {
+        let (verdict, within_intervals) = interval_verdict(strict, contradicted);
+        Finding {
+            within_intervals,
+            ..Finding::new(id, topic, paper, ours, verdict)
+        }
+    }
+
+    /// The same finding with `evidence` attached where it differs.
+    fn with_evidence(mut self, evidence: Option<String>) -> Self {
+        if self.verdict == Verdict::Differs {
+            self.evidence = evidence;
+        }
+        self
     }
 
     fn not_comparable(
@@ -85,6 +119,64 @@ impl Finding {
     ) -> Self {
         Finding::new(id, topic, paper, why, Verdict::NotComparable)
     }
+}
+
+/// The one rule of every claim that orders two things (two methods, a method and the random
+/// baseline, a correlation and 0): it agrees when our means give the paper's order (`strict`),
+/// or when they do not but the two are not ordered the other way beyond our 95% intervals
+/// (`contradicted` is false: overlapping intervals of the mean, the rule the paper uses for
+/// "indistinguishable"). Returns the verdict and whether it rests on the intervals alone.
+pub(crate) fn interval_verdict(strict: bool, contradicted: bool) -> (Verdict, bool) {
+    if strict {
+        (Verdict::Agrees, false)
+    } else if contradicted {
+        (Verdict::Differs, false)
+    } else {
+        (Verdict::Agrees, true)
+    }
+}
+
+/// A mean with the bounds of its 95% interval: `(mean, lo, hi)`.
+pub(crate) type Interval = (f64, f64, f64);
+
+/// A claim that each of `values` is worse (`worse`) or better than the random baseline under
+/// LeRF (lower AOPC_LeRF is better), judged by [`interval_verdict`]'s rule. Returns whether our
+/// means give the claim for every method, and the methods that are on the other side of random
+/// beyond both 95% intervals (which contradict it).
+pub(crate) fn against_random(
+    values: &[(String, Interval)],
+    random: Interval,
+    worse: bool,
+) -> (bool, Vec<String>) {
+    let strict = values.iter().all(|(_, v)| {
+        if worse {
+            v.0 > random.0
+        } else {
+            v.0 < random.0
+        }
+    });
+    let opposite = values
+        .iter()
+        .filter(|(_, v)| {
+            if worse {
+                v.2 < random.1
+            } else {
+                v.1 > random.2
+            }
+        })
+        .map(|(m, _)| m.clone())
+        .collect();
+    (strict, opposite)
+}
+
+/// `0.277 (0.218–0.334)`.
+pub(crate) fn mean_with_interval(v: Interval) -> String {
+    format!(
+        "{} ({}–{})",
+        crate::render::num(v.0, 3),
+        crate::render::num(v.1, 3),
+        crate::render::num(v.2, 3)
+    )
 }
 
 /// Everything of ours the comparison reads.
@@ -123,8 +215,17 @@ pub fn summary(findings: &[Finding]) -> String {
         .filter(|f| f.verdict == Verdict::Differs)
         .map(|f| f.topic.as_str())
         .collect();
+    let within = findings.iter().filter(|f| f.within_intervals).count();
+    let within_text = if within > 0 {
+        format!(
+            " ({} from our means, {within} only within our 95% intervals: a tie, a difference from random or a sign this sample cannot tell)",
+            agree - within
+        )
+    } else {
+        String::new()
+    };
     let mut text = format!(
-        "Of {} checks of the paper's rankings and conclusions, {agree} agree with our numbers, {differ} differ and {na} cannot be compared with what this run computed.",
+        "Of {} checks of the paper's rankings and conclusions, {agree} agree with our numbers{within_text}, {differ} differ and {na} cannot be compared with what this run computed.",
         findings.len()
     );
     if !differing.is_empty() {
@@ -139,5 +240,46 @@ pub(crate) fn join_words(items: &[String]) -> String {
         [] => String::new(),
         [one] => one.clone(),
         [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_order_agrees_by_its_means_or_within_intervals_and_differs_only_beyond_them() {
+        assert_eq!(interval_verdict(true, false), (Verdict::Agrees, false));
+        // Our means may agree while another pair is apart: the means decide.
+        assert_eq!(interval_verdict(true, true), (Verdict::Agrees, false));
+        assert_eq!(interval_verdict(false, false), (Verdict::Agrees, true));
+        assert_eq!(interval_verdict(false, true), (Verdict::Differs, false));
+    }
+
+    #[test]
+    fn a_method_contradicts_worse_than_random_only_when_clearly_better() {
+        let random = (0.25, 0.22, 0.28);
+        let m = |name: &str, v: Interval| (name.to_owned(), v);
+        // Both above random's mean: the claim holds by the means.
+        let worse = [m("a", (0.30, 0.27, 0.33)), m("b", (0.26, 0.20, 0.32))];
+        assert_eq!(against_random(&worse, random, true), (true, vec![]));
+        // b below random's mean but inside its interval: a tie, not a contradiction.
+        let tied = [m("a", (0.30, 0.27, 0.33)), m("b", (0.24, 0.20, 0.27))];
+        assert_eq!(against_random(&tied, random, true), (false, vec![]));
+        // b's interval wholly below random's: b is clearly better, the claim is contradicted.
+        let apart = [m("a", (0.40, 0.37, 0.43)), m("b", (0.12, 0.10, 0.15))];
+        assert_eq!(
+            against_random(&apart, random, true),
+            (false, vec!["b".to_owned()])
+        );
+        // "Better than random" (lower): the mirror image.
+        assert_eq!(
+            against_random(&apart, random, false),
+            (false, vec!["a".to_owned()])
+        );
+        assert_eq!(
+            against_random(&[m("b", (0.12, 0.10, 0.15))], random, false),
+            (true, vec![])
+        );
     }
 }

@@ -1,10 +1,10 @@
 //! Checks against Table 1 (alpha), the inter-method correlations and Table 2.
 
-use super::{Finding, Verdict};
-use crate::load::stats::{Stats, Variant};
+use super::{join_words, Finding, Verdict};
+use crate::load::stats::{Estimate, Stats, Variant};
 use crate::paper::{Metric, PaperValues};
 use crate::render::num;
-use crate::tables::{table2_ours, table2_steps};
+use crate::tables::{table2_estimate, table2_ours, table2_steps};
 
 pub(super) fn findings(paper: &PaperValues, stats: &Stats) -> Vec<Finding> {
     let mut out = vec![
@@ -229,10 +229,14 @@ fn table2_signs(paper: &PaperValues, stats: &Stats) -> Vec<Finding> {
                 .map(|(m, p, _)| format!("{} {}", paper.method_label(m), num(*p, 2)))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let signed: Vec<(f64, f64)> = pairs
+            // The methods the paper gives a sign (non-zero), with our rho and its interval.
+            let signed: Vec<(&String, f64, Estimate)> = paper
+                .table2
+                .columns
                 .iter()
-                .filter(|(_, p, _)| *p != 0.0)
-                .filter_map(|(_, p, o)| Some((*p, (*o)?)))
+                .zip(&row.values)
+                .filter(|(_, p)| **p != 0.0)
+                .filter_map(|(m, &p)| Some((m, p, table2_estimate(stats, row, m, steps)?)))
                 .collect();
             if signed.is_empty() {
                 return Finding::not_comparable(
@@ -244,9 +248,35 @@ fn table2_signs(paper: &PaperValues, stats: &Stats) -> Vec<Finding> {
             }
             let same = signed
                 .iter()
-                .filter(|(p, o)| p.signum() == o.signum() && *o != 0.0)
+                .filter(|(_, p, o)| p.signum() == o.value.signum() && o.value != 0.0)
                 .count();
-            let ours = format!(
+            // A sign is contradicted only when our interval lies wholly on the other side of 0.
+            let opposite: Vec<&String> = signed
+                .iter()
+                .filter(|(_, p, o)| {
+                    // Without an interval (n not recorded) the value alone decides.
+                    let (lo, hi) = o.ci.unwrap_or((o.value, o.value));
+                    if *p > 0.0 {
+                        hi < 0.0
+                    } else {
+                        lo > 0.0
+                    }
+                })
+                .map(|(m, _, _)| *m)
+                .collect();
+            let undecided: Vec<String> = signed
+                .iter()
+                .filter(|(_, p, o)| p.signum() != o.value.signum() || o.value == 0.0)
+                .filter(|(m, _, _)| !opposite.contains(m))
+                .map(|(m, _, o)| {
+                    format!(
+                        "{} {}",
+                        paper.method_label(m),
+                        crate::render::with_interval(o.value, o.ci)
+                    )
+                })
+                .collect();
+            let mut ours = format!(
                 "{}; same sign as the paper for {same} of {} methods",
                 pairs
                     .iter()
@@ -259,13 +289,32 @@ fn table2_signs(paper: &PaperValues, stats: &Stats) -> Vec<Finding> {
                     .join(", "),
                 signed.len()
             );
-            Finding::new(
+            if !undecided.is_empty() {
+                ours.push_str(&format!(
+                    "; the 95% interval of {} holds both signs",
+                    join_words(&undecided)
+                ));
+            }
+            let evidence = (!opposite.is_empty()).then(|| {
+                format!(
+                    "the sign of {} is opposite to the paper's beyond our 95% intervals",
+                    join_words(
+                        &opposite
+                            .iter()
+                            .map(|m| paper.method_label(m))
+                            .collect::<Vec<_>>()
+                    )
+                )
+            });
+            Finding::judged(
                 id,
                 topic,
                 said,
                 ours,
-                Verdict::from_bool(same == signed.len()),
+                same == signed.len(),
+                !opposite.is_empty(),
             )
+            .with_evidence(evidence)
         })
         .collect()
 }
@@ -340,4 +389,91 @@ fn table2_fill_pair_highest(paper: &PaperValues, stats: &Stats) -> Finding {
         ours,
         majority_verdict((paper_yes, n), (ours_yes, ours_n)),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::correlation::spearman_interval;
+    use crate::load::stats::ConsistencyEntry;
+
+    /// Stats holding Table 2's first row (F vs AOPC_MoRF at L=100, mean fill) with `rho` per
+    /// method over `n` images (no interval without n).
+    fn stats_with(rhos: &[(&str, f64)], n: Option<usize>) -> Stats {
+        let x = Variant {
+            metric: Metric::Faithfulness,
+            steps: None,
+            fill: "mean".to_owned(),
+        };
+        let y = Variant {
+            metric: Metric::Morf,
+            steps: Some(100),
+            fill: "mean".to_owned(),
+        };
+        Stats {
+            consistency_steps: Some(100),
+            consistency: rhos
+                .iter()
+                .map(|&(method, rho)| ConsistencyEntry {
+                    method: method.to_owned(),
+                    x: x.clone(),
+                    y: y.clone(),
+                    rho: Estimate {
+                        value: rho,
+                        ci: n.and_then(|n| spearman_interval(rho, n, 0.95)),
+                    },
+                    n,
+                })
+                .collect(),
+            ..Stats::default()
+        }
+    }
+
+    fn f_vs_morf(stats: &Stats) -> Finding {
+        let paper = PaperValues::bundled().unwrap();
+        table2_signs(&paper, stats)
+            .into_iter()
+            .find(|f| f.id == "table2_sign.f_vs_morf")
+            .unwrap()
+    }
+
+    #[test]
+    fn a_sign_differs_only_when_its_interval_excludes_the_papers_sign() {
+        // The paper: sensitivity 0.34, gradient x input 0.11, SHAP 0.00, deep Taylor 0.24,
+        // edge 0.17. Our values with the paper's signs agree by the values.
+        let rhos = |gxi: f64| {
+            [
+                ("sensitivity", 0.37),
+                ("gradient_x_input", gxi),
+                ("deep_shap", -0.3),
+                ("deep_taylor", 0.32),
+                ("edge", 0.11),
+            ]
+        };
+        let same = f_vs_morf(&stats_with(&rhos(0.1), Some(500)));
+        assert_eq!(
+            (same.verdict, same.within_intervals),
+            (Verdict::Agrees, false)
+        );
+        // -0.05 over 500 images: interval -0.139 to 0.036 (by hand), both signs: agrees within
+        // the intervals and says so; SHAP's 0.00 in the paper has no sign to check.
+        let unsure = f_vs_morf(&stats_with(&rhos(-0.052369841479365915), Some(500)));
+        assert_eq!(
+            (unsure.verdict, unsure.within_intervals),
+            (Verdict::Agrees, true)
+        );
+        assert!(unsure.ours.contains("holds both signs"), "{}", unsure.ours);
+        assert!(
+            unsure.ours.contains("-0.14") && unsure.ours.contains("0.04"),
+            "{}",
+            unsure.ours
+        );
+        // -0.2 over 500 images: interval wholly below 0, the sign is contradicted.
+        let opposite = f_vs_morf(&stats_with(&rhos(-0.2), Some(500)));
+        assert_eq!(opposite.verdict, Verdict::Differs);
+        assert!(opposite.evidence.unwrap().contains("gradient"));
+        // Without n there is no interval: the value alone decides.
+        let bare = f_vs_morf(&stats_with(&rhos(-0.05), None));
+        assert_eq!(bare.verdict, Verdict::Differs);
+    }
 }

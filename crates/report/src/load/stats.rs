@@ -76,6 +76,8 @@ pub struct ConsistencyEntry {
     pub y: Variant,
     /// Rho.
     pub rho: Estimate,
+    /// The number of image pairs behind rho, if recorded.
+    pub n: Option<usize>,
 }
 
 /// The mean of one metric variant for one method over a group of images.
@@ -183,9 +185,14 @@ impl Stats {
 impl Group {
     /// The group's mean of `variant` for `method`.
     pub fn mean(&self, method: &str, variant: &Variant) -> Option<f64> {
+        self.estimate(method, variant).map(|e| e.value)
+    }
+
+    /// The group's mean of `variant` for `method` with its interval, if the stage computed one.
+    pub fn estimate(&self, method: &str, variant: &Variant) -> Option<Estimate> {
         self.means
             .iter()
             .find(|m| m.method == method && &m.variant == variant)
-            .map(|m| m.mean.value)
+            .map(|m| m.mean)
     }
 }

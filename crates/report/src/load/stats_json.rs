@@ -9,6 +9,7 @@ use super::stats::{
     AlphaEntry, ConsistencyEntry, Estimate, Group, GroupMean, InterMethodEntry, RandomEntry, Stats,
     Variant,
 };
+use crate::correlation::spearman_interval;
 use crate::error::{ReportError, Result};
 use crate::paper::Metric;
 
@@ -69,6 +70,8 @@ struct Consistency {
     x: VariantRef,
     y: VariantRef,
     rho: Option<f64>,
+    #[serde(default)]
+    n: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -212,10 +215,16 @@ pub fn parse_stats(path: &Path, text: &str, class_names: &[String]) -> Result<St
             method: c.method.clone(),
             x: variant(&c.x)?,
             y: variant(&c.y)?,
+            // Table 2's intervals, from rho and n at the level of the stage's other intervals
+            // of means (the stage records no resamples of rho).
             rho: Estimate {
                 value: nan(c.rho),
-                ci: None,
+                ci: c
+                    .rho
+                    .zip(c.n)
+                    .and_then(|(rho, n)| spearman_interval(rho, n, file.mean_ci.unwrap_or(0.95))),
             },
+            n: c.n,
         });
     }
     stats.global = file.global.iter().map(score).collect::<Result<_>>()?;
