@@ -446,12 +446,14 @@ fn random_fill_helps(paper: &PaperValues, metrics: &Metrics) -> Finding {
         )
     );
     let end = |m: &str, fill: &str| {
-        metrics
-            .adjusted(m, Order::Morf, fill)
-            .map(|b| b.centre[b.len() - 1])
+        metrics.adjusted(m, Order::Morf, fill).map(|b| {
+            let i = b.len() - 1;
+            (b.centre[i], b.lo[i], b.hi[i])
+        })
     };
     let mut parts = Vec::new();
-    let mut ok = true;
+    let mut strict = true;
+    let mut opposite = Vec::new();
     for m in methods {
         let (Some(mean), Some(uniform)) = (end(m, "mean"), end(m, "uniform")) else {
             return Finding::not_comparable(
@@ -461,26 +463,42 @@ fn random_fill_helps(paper: &PaperValues, metrics: &Metrics) -> Finding {
                 "needs both fills and both methods",
             );
         };
-        ok &= uniform > mean;
+        strict &= uniform.0 > mean.0;
+        if clearly_better(mean, uniform, Order::Morf) {
+            opposite.push(paper.method_label(m));
+        }
         parts.push(format!(
             "{}: uniform {} vs mean {}",
             paper.method_label(m),
-            num(uniform, 3),
-            num(mean, 3)
+            mean_with_interval(uniform),
+            mean_with_interval(mean)
         ));
     }
-    let ours_text = format!(
-        "AOPC_MoRF - random at L={}: {}",
+    let mut ours_text = format!(
+        "AOPC_MoRF - random at L={} with 95% intervals: {}",
         metrics.steps,
         parts.join("; ")
     );
-    Finding::new(
+    if !strict && opposite.is_empty() {
+        ours_text.push_str(
+            "; where the mean fill is not below, the two fills are within our 95% intervals",
+        );
+    }
+    let evidence = (!opposite.is_empty()).then(|| {
+        format!(
+            "the mean fill is better than random RGB beyond our 95% intervals for {}",
+            join_words(&opposite)
+        )
+    });
+    Finding::judged(
         "random_fill_helps_edge_like_morf",
         topic,
         said,
         ours_text,
-        Verdict::from_bool(ok),
+        strict,
+        !opposite.is_empty(),
     )
+    .with_evidence(evidence)
 }
 
 fn faithfulness_lowest(paper: &PaperValues, metrics: &Metrics) -> Finding {
@@ -498,35 +516,59 @@ fn faithfulness_lowest(paper: &PaperValues, metrics: &Metrics) -> Finding {
             format!("{expected} not evaluated"),
         );
     }
+    // Each method's mean F with its normal interval at the level of the AOPC bands.
+    let z = crate::aopc::normal_quantile(metrics.interval_level);
     let mut parts = Vec::new();
-    let mut ok = true;
+    let mut strict = true;
+    let mut pairs = Vec::new();
     for fill in paper_fills(paper, metrics) {
-        let lowest = metrics
+        let means: Vec<(String, Interval)> = metrics
             .methods
             .iter()
             .filter_map(|m| {
-                Some((
-                    m,
-                    Describe::of(metrics.faithfulness.get(&(m.clone(), fill.clone()))?)?.mean,
-                ))
+                let d = Describe::of(metrics.faithfulness.get(&(m.clone(), fill.clone()))?)?;
+                let half = z * d.sd / (d.n as f64).sqrt();
+                Some((m.clone(), (d.mean, d.mean - half, d.mean + half)))
             })
-            .min_by(|a, b| a.1.total_cmp(&b.1));
-        if let Some((m, v)) = lowest {
-            ok &= m == expected;
-            parts.push(format!(
-                "{fill} fill: {} ({})",
-                paper.method_label(m),
-                num(v, 3)
+            .collect();
+        let Some((lowest, value)) = means.iter().min_by(|a, b| a.1 .0.total_cmp(&b.1 .0)) else {
+            continue;
+        };
+        strict &= lowest == expected;
+        // "Lowest" read with LeRF's direction (lower first): a method clearly below the one
+        // the paper names lowest contradicts it.
+        let rank = |m: &str| usize::from(m != expected.as_str());
+        for (a, b) in contradicting_pairs(&means, rank, Order::Lerf) {
+            pairs.push(format!(
+                "{fill} fill: {} below {}",
+                paper.method_label(&a),
+                paper.method_label(&b)
             ));
         }
+        parts.push(format!(
+            "{fill} fill: {} ({})",
+            paper.method_label(lowest),
+            mean_with_interval(*value)
+        ));
     }
-    Finding::new(
+    let mut ours_text = format!("lowest mean F with its 95% interval: {}", parts.join("; "));
+    if !strict && pairs.is_empty() {
+        ours_text.push_str(&format!(
+            "; {} is within our 95% intervals of the lowest",
+            paper.method_label(expected)
+        ));
+    }
+    let evidence =
+        (!pairs.is_empty()).then(|| format!("beyond our 95% intervals, {}", pairs.join("; ")));
+    Finding::judged(
         "faithfulness_lowest",
         topic,
         said,
-        format!("lowest mean F: {}", parts.join("; ")),
-        Verdict::from_bool(ok),
+        ours_text,
+        strict,
+        !pairs.is_empty(),
     )
+    .with_evidence(evidence)
 }
 
 fn confidence_share(paper: &PaperValues, ours: Ours<'_>) -> Finding {

@@ -19,7 +19,7 @@ pub fn write(doc: &mut Document, cx: &Context<'_>) {
         ]);
     }
     doc.table(
-        "Each row checks one ranking or conclusion of the paper against our numbers; the verdict is computed from both (the paper's side is quoted or computed from its tables, see data/paper_values.json). Every claim that orders two things (two methods, a method and the random baseline, a correlation and 0) follows one rule: it agrees when our means give the paper's order, or when the two are not ordered the other way beyond our 95% intervals (overlapping intervals of the mean, the rule the paper uses for sensitivity against deep Taylor; for a Spearman rho, Fisher's z with Bonett and Wright's variance); the text then says so, and the count above says how many agree only that way.",
+        "Each row checks one ranking or conclusion of the paper against our numbers; the verdict is computed from both (the paper's side is quoted or computed from its tables, see data/paper_values.json). Every claim that orders two things (two methods, a method and the random baseline, two fills, a correlation and 0) follows one rule: it agrees when our means give the paper's order, or when the two are not ordered the other way beyond our 95% intervals (overlapping intervals of the mean, the rule the paper uses for sensitivity against deep Taylor; for a Spearman rho, Fisher's z with Bonett and Wright's variance); the text then says so, and the count above says how many agree only that way. The other claims (accuracy, confident share, alpha and correlation patterns, the frog class against the median of the other classes) are read from the values alone.",
         table,
     );
     let causes = differing_causes(cx.findings, cx.variants);
