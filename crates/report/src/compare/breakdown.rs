@@ -1,7 +1,7 @@
 //! Checks against the breakdowns of the discussion: low-confidence images and the frog class.
 
 use super::{against_random, join_words, mean_with_interval, Finding, Interval, Ours, Verdict};
-use crate::load::stats::{Estimate, Group, Variant};
+use crate::load::stats::{Estimate, Group, Stats, Variant};
 use crate::paper::{Metric, PaperValues};
 use crate::render::num;
 
@@ -70,11 +70,11 @@ fn lerf_values_text(
 /// intervals), and what it shows.
 pub(super) fn confident_lerf(
     paper: &PaperValues,
-    ours: Ours<'_>,
+    stats: &Stats,
     methods: &[String],
     fill: &str,
 ) -> Option<String> {
-    let group = ours.stats.high_confidence.as_ref()?;
+    let group = stats.high_confidence.as_ref()?;
     let LerfAt {
         steps,
         methods: values,
@@ -105,12 +105,12 @@ pub(super) fn confident_lerf(
 }
 
 pub(super) fn findings(paper: &PaperValues, ours: Ours<'_>) -> Vec<Finding> {
-    let mut out = low_confidence(paper, ours);
+    let mut out = low_confidence(paper, ours.stats, &ours.metrics.fills);
     out.push(frog(paper, ours));
     out
 }
 
-fn low_confidence(paper: &PaperValues, ours: Ours<'_>) -> Vec<Finding> {
+fn low_confidence(paper: &PaperValues, stats: &Stats, fills: &[String]) -> Vec<Finding> {
     let claim = &paper.claims.low_confidence_lerf.data;
     let names = join_words(
         &claim
@@ -124,7 +124,7 @@ fn low_confidence(paper: &PaperValues, ours: Ours<'_>) -> Vec<Finding> {
         claim.count, claim.threshold
     );
     let topic = |fill: &str| format!("Low-confidence images: LeRF against random, {fill} fill");
-    let Some(group) = &ours.stats.low_confidence else {
+    let Some(group) = &stats.low_confidence else {
         return vec![Finding::not_comparable(
             "low_confidence_lerf",
             topic("any"),
@@ -132,8 +132,7 @@ fn low_confidence(paper: &PaperValues, ours: Ours<'_>) -> Vec<Finding> {
             "stats.json has no confidence breakdown",
         )];
     };
-    ours.metrics
-        .fills
+    fills
         .iter()
         .filter(|fill| paper.has_fill(fill))
         .map(|fill| {
@@ -286,4 +285,102 @@ fn class_check(
         ));
     }
     Ok((ok, parts.join("; ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::stats::GroupMean;
+
+    /// A group with AOPC_LeRF at L=100 under the mean fill: `(method, mean, lo, hi)`, the random
+    /// baseline among them as `random`.
+    fn group(name: &str, images: usize, rows: &[(&str, f64, f64, f64)]) -> Group {
+        Group {
+            name: name.to_owned(),
+            images,
+            means: rows
+                .iter()
+                .map(|&(method, value, lo, hi)| GroupMean {
+                    method: method.to_owned(),
+                    variant: Variant {
+                        metric: Metric::Lerf,
+                        steps: Some(100),
+                        fill: "mean".to_owned(),
+                    },
+                    mean: Estimate {
+                        value,
+                        ci: Some((lo, hi)),
+                    },
+                })
+                .collect(),
+        }
+    }
+
+    fn low(rows: &[(&str, f64, f64, f64)]) -> Finding {
+        let paper = PaperValues::bundled().unwrap();
+        let stats = Stats {
+            low_confidence: Some(group("confidence<=0.8", 97, rows)),
+            ..Stats::default()
+        };
+        low_confidence(&paper, &stats, &["mean".to_owned()]).remove(0)
+    }
+
+    #[test]
+    fn low_confidence_methods_against_random_follow_the_interval_rule() {
+        let random = ("random", 0.25, 0.20, 0.30);
+        // Both below random: agrees by the means.
+        let f = low(&[
+            random,
+            ("gradient_x_input", 0.2, 0.15, 0.25),
+            ("deep_shap", 0.1, 0.05, 0.15),
+        ]);
+        assert_eq!((f.verdict, f.within_intervals), (Verdict::Agrees, false));
+        // Gradient x input above random's mean, inside its interval: a tie.
+        let f = low(&[
+            random,
+            ("gradient_x_input", 0.28, 0.22, 0.34),
+            ("deep_shap", 0.1, 0.05, 0.15),
+        ]);
+        assert_eq!((f.verdict, f.within_intervals), (Verdict::Agrees, true));
+        assert!(
+            f.ours.contains("97 images here, 1600 in the paper"),
+            "{}",
+            f.ours
+        );
+        // Clearly above random: differs, and the evidence names it.
+        let f = low(&[
+            random,
+            ("gradient_x_input", 0.40, 0.35, 0.45),
+            ("deep_shap", 0.1, 0.05, 0.15),
+        ]);
+        assert_eq!(f.verdict, Verdict::Differs);
+        assert!(f.evidence.unwrap().starts_with("gradient"));
+    }
+
+    #[test]
+    fn the_confident_subset_says_whether_confidence_explains_lerf_worse_than_random() {
+        let paper = PaperValues::bundled().unwrap();
+        let methods = ["gradient_x_input".to_owned(), "deep_shap".to_owned()];
+        let stats = |shap: (f64, f64, f64)| Stats {
+            high_confidence: Some(group(
+                "confidence>0.8",
+                403,
+                &[
+                    ("random", 0.2, 0.18, 0.22),
+                    ("gradient_x_input", 0.25, 0.22, 0.28),
+                    ("deep_shap", shap.0, shap.1, shap.2),
+                ],
+            )),
+            ..Stats::default()
+        };
+        let text = confident_lerf(&paper, &stats((0.1, 0.08, 0.12)), &methods, "mean").unwrap();
+        assert!(text.contains("403 images with confidence>0.8"), "{text}");
+        assert!(text.contains("better than random there too"), "{text}");
+        let text = confident_lerf(&paper, &stats((0.3, 0.27, 0.33)), &methods, "mean").unwrap();
+        assert!(text.contains("worse than random there"), "{text}");
+        assert_eq!(
+            confident_lerf(&paper, &Stats::default(), &methods, "mean"),
+            None
+        );
+    }
 }

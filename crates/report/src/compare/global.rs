@@ -383,7 +383,9 @@ pub(super) fn findings(paper: &PaperValues, ours: Ours<'_>) -> Vec<Finding> {
                 "{} better than random beyond our 95% intervals",
                 join_words(&labels)
             );
-            if let Some(confident) = super::breakdown::confident_lerf(paper, ours, worse, fill) {
+            if let Some(confident) =
+                super::breakdown::confident_lerf(paper, ours.stats, worse, fill)
+            {
                 text.push_str("; ");
                 text.push_str(&confident);
             }
