@@ -548,7 +548,7 @@ fn faithfulness_lowest(paper: &PaperValues, metrics: &Metrics) -> Finding {
             ));
         }
         parts.push(format!(
-            "{fill} fill: {} ({})",
+            "{fill} fill: {}, {}",
             paper.method_label(lowest),
             mean_with_interval(*value)
         ));

@@ -76,7 +76,7 @@ pub fn differing_causes(findings: &[Finding], variants: &[VariantRow]) -> Vec<St
                 ));
             }
             if parts.is_empty() {
-                parts.push("no evidence computed for this claim".to_owned());
+                parts.push("no evidence computed for this claim beyond its row above".to_owned());
             }
             format!("**{}** (`{}`): {}.", f.topic, f.id, parts.join("; "))
         })
