@@ -342,6 +342,12 @@ fn verdicts_come_first_and_the_provenance_last_folded_in_html() {
     assert!(at("## Figure 2b") < at("## What produced this report"));
     assert!(at("## Saturated probabilities") < at("## What produced this report"));
     assert!(at("## What produced this report") < at("## Source of the paper's values"));
+    for heading in [
+        "## What produced this report",
+        "## Source of the paper's values",
+    ] {
+        assert_eq!(md.matches(heading).count(), 1, "{heading} once");
+    }
     let html = std::fs::read_to_string(out.dir.join("report.html")).unwrap();
     let details = html
         .find("<details>\n<summary>What produced this report</summary>")

@@ -84,8 +84,8 @@ pub fn provenance(doc: &mut Document, cx: &Context<'_>) {
     doc.folded("What produced this report", |doc| provenance_body(doc, cx));
 }
 
+/// The provenance's content; its heading is the fold's summary (a `##` heading in markdown).
 fn provenance_body(doc: &mut Document, cx: &Context<'_>) {
-    doc.heading(2, "What produced this report");
     let mut table = Table::new(["Stage", "Cache key", "Wall time"]);
     for record in cx.records {
         table.row([

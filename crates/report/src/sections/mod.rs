@@ -101,8 +101,8 @@ pub fn document(cx: &Context<'_>) -> Document {
     saturation::write(&mut doc, cx);
     breakdowns::training_log(&mut doc, cx);
     header::provenance(&mut doc, cx);
+    // The fold's summary is the section's heading (`##` in markdown).
     doc.folded("Source of the paper's values", |doc| {
-        doc.heading(2, "Source of the paper's values");
         doc.paragraph(format!(
             "{} Transcribed from {}.",
             cx.paper.source.citation, cx.paper.source.transcribed_from
