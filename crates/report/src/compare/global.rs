@@ -71,7 +71,6 @@ fn contradicting_pairs(
 /// method is clearly better than one the paper puts before it (the text then says that the
 /// methods it swaps are tied within our intervals); where it differs, the evidence names the
 /// pairs ordered the other way beyond our intervals.
-#[allow(clippy::too_many_arguments)]
 fn ranking_finding(
     paper: &PaperValues,
     id: String,
