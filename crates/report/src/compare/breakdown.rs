@@ -1,6 +1,6 @@
 //! Checks against the breakdowns of the discussion: low-confidence images and the frog class.
 
-use super::{against_random, join_words, mean_with_interval, Finding, Interval, Ours, Verdict};
+use super::{against_random, against_random_text, method_list, Finding, Interval, Ours, Verdict};
 use crate::load::stats::{Estimate, Group, Stats, Variant};
 use crate::paper::{Metric, PaperValues};
 use crate::render::num;
@@ -49,22 +49,6 @@ fn lerf_against_random(group: &Group, methods: &[String], fill: &str) -> Option<
     })
 }
 
-fn lerf_values_text(
-    paper: &PaperValues,
-    values: &[(String, Interval)],
-    random: Interval,
-) -> String {
-    format!(
-        "{} vs random {}",
-        values
-            .iter()
-            .map(|(m, v)| format!("{} {}", paper.method_label(m), mean_with_interval(*v)))
-            .collect::<Vec<_>>()
-            .join(", "),
-        mean_with_interval(random)
-    )
-}
-
 /// Evidence for "`methods` are worse than random under LeRF": the paper ties it to the model's
 /// confidence, so the same comparison on our images above the confidence threshold (with 95%
 /// intervals), and what it shows.
@@ -84,12 +68,7 @@ pub(super) fn confident_lerf(
     let reading = if !opposite.is_empty() {
         format!(
             "{} better than random there too, so our share of confident images does not explain it",
-            join_words(
-                &opposite
-                    .iter()
-                    .map(|m| paper.method_label(m))
-                    .collect::<Vec<_>>()
-            )
+            method_list(paper, &opposite)
         )
     } else if strict {
         "worse than random there, as the paper says of confident images: our model has fewer of them".to_owned()
@@ -100,7 +79,7 @@ pub(super) fn confident_lerf(
         "the paper ties the claim to confident images; on our {} images with {} (AOPC_LeRF at L={steps}, {fill} fill): {}: {reading}",
         group.images,
         group.name,
-        lerf_values_text(paper, &values, random)
+        against_random_text(paper, &values, random)
     ))
 }
 
@@ -112,13 +91,7 @@ pub(super) fn findings(paper: &PaperValues, ours: Ours<'_>) -> Vec<Finding> {
 
 fn low_confidence(paper: &PaperValues, stats: &Stats, fills: &[String]) -> Vec<Finding> {
     let claim = &paper.claims.low_confidence_lerf.data;
-    let names = join_words(
-        &claim
-            .methods
-            .iter()
-            .map(|m| paper.method_label(m))
-            .collect::<Vec<_>>(),
-    );
+    let names = method_list(paper, &claim.methods);
     let said = format!(
         "on the {} images with confidence <= {}, {names} have LeRF better than random",
         claim.count, claim.threshold
@@ -151,28 +124,32 @@ fn low_confidence(paper: &PaperValues, stats: &Stats, fills: &[String]) -> Vec<F
                 );
             };
             let (strict, opposite) = against_random(&values, random, false);
-            let mut text = format!(
+            let text = format!(
                 "{} images ({}): AOPC_LeRF at L={steps} with 95% intervals: {}",
                 group.images,
                 group.name,
-                lerf_values_text(paper, &values, random)
+                against_random_text(paper, &values, random)
             );
-            if !strict && opposite.is_empty() {
-                text.push_str(&format!(
-                    "; the methods at or above random are within our 95% intervals of it ({} images here, {} in the paper)",
-                    group.images, claim.count
-                ));
-            }
-            let evidence = (!opposite.is_empty()).then(|| {
+            let contradiction = (!opposite.is_empty()).then(|| {
                 format!(
                     "{} worse than random beyond our 95% intervals on these {} images (the paper's group: {})",
-                    join_words(&opposite.iter().map(|m| paper.method_label(m)).collect::<Vec<_>>()),
+                    method_list(paper, &opposite),
                     group.images,
                     claim.count
                 )
             });
-            Finding::judged(id, topic(fill), said.clone(), text, strict, !opposite.is_empty())
-                .with_evidence(evidence)
+            Finding::judged(
+                id,
+                topic(fill),
+                said.clone(),
+                text,
+                strict,
+                contradiction,
+                &format!(
+                    "the methods at or above random are within our 95% intervals of it ({} images here, {} in the paper)",
+                    group.images, claim.count
+                ),
+            )
         })
         .collect()
 }

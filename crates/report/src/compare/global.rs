@@ -1,6 +1,9 @@
 //! Checks against the global scores of Figure 2 and the model's facts.
 
-use super::{against_random, join_words, mean_with_interval, Finding, Interval, Ours, Verdict};
+use super::{
+    against_random, against_random_text, join_words, mean_with_interval, method_list, Finding,
+    Interval, Ours, Verdict,
+};
 use crate::describe::Describe;
 use crate::load::metrics::{Metrics, Order};
 use crate::paper::PaperValues;
@@ -76,16 +79,11 @@ fn ranking_finding(
     id: String,
     topic: String,
     said: String,
-    mut text: String,
+    text: String,
     strict: bool,
     pairs: &[(String, String)],
 ) -> Finding {
-    if !strict && pairs.is_empty() {
-        text.push_str(
-            "; the paper's order holds within our 95% intervals (the methods it swaps are tied)",
-        );
-    }
-    let evidence = (!pairs.is_empty()).then(|| {
+    let contradiction = (!pairs.is_empty()).then(|| {
         format!(
             "beyond our 95% intervals, {}",
             join_words(
@@ -100,7 +98,15 @@ fn ranking_finding(
             )
         )
     });
-    Finding::judged(id, topic, said, text, strict, !pairs.is_empty()).with_evidence(evidence)
+    Finding::judged(
+        id,
+        topic,
+        said,
+        text,
+        strict,
+        contradiction,
+        "the paper's order holds within our 95% intervals (the methods it swaps are tied)",
+    )
 }
 
 fn ranking_text(paper: &PaperValues, ranked: &[(String, (f64, f64, f64))]) -> String {
@@ -199,13 +205,7 @@ pub(super) fn findings(paper: &PaperValues, ours: Ours<'_>) -> Vec<Finding> {
     let lerf = &claims.lerf_order.data;
     let lerf_said = format!(
         "{} best, {} third, {} last",
-        join_words(
-            &lerf
-                .best_two
-                .iter()
-                .map(|m| paper.method_label(m))
-                .collect::<Vec<_>>()
-        ),
+        method_list(paper, &lerf.best_two),
         paper.method_label(&lerf.third),
         paper.method_label(&lerf.last)
     );
@@ -286,7 +286,7 @@ pub(super) fn findings(paper: &PaperValues, ours: Ours<'_>) -> Vec<Finding> {
                 })
             })
         });
-        let mut ours_text = if same {
+        let ours_text = if same {
             "the LeRF ranking is the same for every fill".to_owned()
         } else {
             let per: Vec<String> = orders
@@ -307,18 +307,16 @@ pub(super) fn findings(paper: &PaperValues, ours: Ours<'_>) -> Vec<Finding> {
                 per.join("; ")
             )
         };
-        if !same && !reversed {
-            ours_text.push_str(
-                "; no pair of methods is ordered oppositely beyond our 95% intervals under both fills",
-            );
-        }
         out.push(Finding::judged(
             "lerf_order.consistent",
             "LeRF ranking consistent between fills",
             "ranked consistently between mean and random RGB perturbation",
             ours_text,
             same,
-            reversed,
+            reversed.then(|| {
+                "a pair of methods is ordered one way under one fill and the other way under another, beyond our 95% intervals under both".to_owned()
+            }),
+            "no pair of methods is ordered oppositely beyond our 95% intervals under both fills",
         ));
     }
 
@@ -326,12 +324,7 @@ pub(super) fn findings(paper: &PaperValues, ours: Ours<'_>) -> Vec<Finding> {
     for fill in paper_fills(paper, metrics) {
         let said = format!(
             "{} perform worse than random under LeRF",
-            join_words(
-                &worse
-                    .iter()
-                    .map(|m| paper.method_label(m))
-                    .collect::<Vec<_>>()
-            )
+            method_list(paper, worse)
         );
         let id = format!("lerf_worse_than_random.{fill}");
         let topic =
@@ -358,29 +351,19 @@ pub(super) fn findings(paper: &PaperValues, ours: Ours<'_>) -> Vec<Finding> {
             continue;
         };
         let (strict, opposite) = against_random(&values, random, true);
-        let mut ours_text = format!(
-            "AOPC_LeRF - random at L={l}: {} (positive = worse than random); means with 95% intervals: {}, random {}",
+        let ours_text = format!(
+            "AOPC_LeRF - random at L={l}: {} (positive = worse than random); means with 95% intervals: {}",
             values
                 .iter()
                 .map(|(m, v)| format!("{} {}", paper.method_label(m), num(v.0 - random.0, 3)))
                 .collect::<Vec<_>>()
                 .join(", "),
-            values
-                .iter()
-                .map(|(m, v)| format!("{} {}", paper.method_label(m), mean_with_interval(*v)))
-                .collect::<Vec<_>>()
-                .join(", "),
-            mean_with_interval(random)
+            against_random_text(paper, &values, random)
         );
-        if !strict && opposite.is_empty() {
-            ours_text
-                .push_str("; the methods at or below random are within our 95% intervals of it");
-        }
-        let evidence = (!opposite.is_empty()).then(|| {
-            let labels: Vec<String> = opposite.iter().map(|m| paper.method_label(m)).collect();
+        let contradiction = (!opposite.is_empty()).then(|| {
             let mut text = format!(
                 "{} better than random beyond our 95% intervals",
-                join_words(&labels)
+                method_list(paper, &opposite)
             );
             if let Some(confident) =
                 super::breakdown::confident_lerf(paper, ours.stats, worse, fill)
@@ -390,10 +373,15 @@ pub(super) fn findings(paper: &PaperValues, ours: Ours<'_>) -> Vec<Finding> {
             }
             text
         });
-        out.push(
-            Finding::judged(id, topic, said, ours_text, strict, !opposite.is_empty())
-                .with_evidence(evidence),
-        );
+        out.push(Finding::judged(
+            id,
+            topic,
+            said,
+            ours_text,
+            strict,
+            contradiction,
+            "the methods at or below random are within our 95% intervals of it",
+        ));
     }
 
     out.push(random_fill_helps(paper, metrics));
@@ -439,12 +427,7 @@ fn random_fill_helps(paper: &PaperValues, metrics: &Metrics) -> Finding {
     let topic = "Random RGB fill gives edge-like methods better AOPC_MoRF";
     let said = format!(
         "{}: AOPC_MoRF better with random RGB than with mean perturbation",
-        join_words(
-            &methods
-                .iter()
-                .map(|m| paper.method_label(m))
-                .collect::<Vec<_>>()
-        )
+        method_list(paper, methods)
     );
     let end = |m: &str, fill: &str| {
         metrics.adjusted(m, Order::Morf, fill).map(|b| {
@@ -475,17 +458,12 @@ fn random_fill_helps(paper: &PaperValues, metrics: &Metrics) -> Finding {
             mean_with_interval(mean)
         ));
     }
-    let mut ours_text = format!(
+    let ours_text = format!(
         "AOPC_MoRF - random at L={} with 95% intervals: {}",
         metrics.steps,
         parts.join("; ")
     );
-    if !strict && opposite.is_empty() {
-        ours_text.push_str(
-            "; where the mean fill is not below, the two fills are within our 95% intervals",
-        );
-    }
-    let evidence = (!opposite.is_empty()).then(|| {
+    let contradiction = (!opposite.is_empty()).then(|| {
         format!(
             "the mean fill is better than random RGB beyond our 95% intervals for {}",
             join_words(&opposite)
@@ -497,9 +475,9 @@ fn random_fill_helps(paper: &PaperValues, metrics: &Metrics) -> Finding {
         said,
         ours_text,
         strict,
-        !opposite.is_empty(),
+        contradiction,
+        "where the mean fill is not below, the two fills are within our 95% intervals",
     )
-    .with_evidence(evidence)
 }
 
 fn faithfulness_lowest(paper: &PaperValues, metrics: &Metrics) -> Finding {
@@ -552,14 +530,8 @@ fn faithfulness_lowest(paper: &PaperValues, metrics: &Metrics) -> Finding {
             mean_with_interval(*value)
         ));
     }
-    let mut ours_text = format!("lowest mean F with its 95% interval: {}", parts.join("; "));
-    if !strict && pairs.is_empty() {
-        ours_text.push_str(&format!(
-            "; {} is within our 95% intervals of the lowest",
-            paper.method_label(expected)
-        ));
-    }
-    let evidence =
+    let ours_text = format!("lowest mean F with its 95% interval: {}", parts.join("; "));
+    let contradiction =
         (!pairs.is_empty()).then(|| format!("beyond our 95% intervals, {}", pairs.join("; ")));
     Finding::judged(
         "faithfulness_lowest",
@@ -567,9 +539,12 @@ fn faithfulness_lowest(paper: &PaperValues, metrics: &Metrics) -> Finding {
         said,
         ours_text,
         strict,
-        !pairs.is_empty(),
+        contradiction,
+        &format!(
+            "{} is within our 95% intervals of the lowest",
+            paper.method_label(expected)
+        ),
     )
-    .with_evidence(evidence)
 }
 
 fn confidence_share(paper: &PaperValues, ours: Ours<'_>) -> Finding {

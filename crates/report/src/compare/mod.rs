@@ -86,21 +86,30 @@ impl Finding {
         }
     }
 
-    /// A finding whose verdict follows [`interval_verdict`]: `Agrees` from our means (`strict`)
-    /// or within our intervals (not `contradicted`), else `Differs`.
+    /// A finding whose verdict follows [`interval_verdict`]: `Agrees` from our means (`strict`),
+    /// else `Differs` where our numbers order the two things the other way beyond our intervals
+    /// (`contradiction` says how, and becomes the evidence), else `Agrees` within our intervals
+    /// (`ours` then ends with `tie_note`, if any).
     fn judged(
         id: impl Into<String>,
         topic: impl Into<String>,
         paper: impl Into<String>,
         ours: impl Into<String>,
         strict: bool,
-        contradicted: bool,
+        contradiction: Option<String>,
+        tie_note: &str,
     ) -> Self {
-        let (verdict, within_intervals) = interval_verdict(strict, contradicted);
+        let (verdict, within_intervals) = interval_verdict(strict, contradiction.is_some());
+        let mut ours = ours.into();
+        if within_intervals && !tie_note.is_empty() {
+            ours.push_str("; ");
+            ours.push_str(tie_note);
+        }
         Finding {
             within_intervals,
             ..Finding::new(id, topic, paper, ours, verdict)
         }
+        .with_evidence(contradiction)
     }
 
     /// The same finding with `evidence` attached where it differs.
@@ -232,6 +241,36 @@ pub fn summary(findings: &[Finding]) -> String {
         text.push_str(&format!(" Differing: {}.", differing.join("; ")));
     }
     text
+}
+
+/// The display names of `methods`, as `a, b and c`.
+pub(crate) fn method_list<'a>(
+    paper: &PaperValues,
+    methods: impl IntoIterator<Item = &'a String>,
+) -> String {
+    join_words(
+        &methods
+            .into_iter()
+            .map(|m| paper.method_label(m))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// `0.277 (0.218–0.334)` per method, then the random baseline's: `a …, b … vs random …`.
+pub(crate) fn against_random_text(
+    paper: &PaperValues,
+    values: &[(String, Interval)],
+    random: Interval,
+) -> String {
+    format!(
+        "{} vs random {}",
+        values
+            .iter()
+            .map(|(m, v)| format!("{} {}", paper.method_label(m), mean_with_interval(*v)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        mean_with_interval(random)
+    )
 }
 
 /// `a, b and c`.

@@ -1,6 +1,6 @@
 //! Checks against Table 1 (alpha), the inter-method correlations and Table 2.
 
-use super::{join_words, Finding, Verdict};
+use super::{join_words, method_list, Finding, Verdict};
 use crate::load::stats::{Estimate, Stats, Variant};
 use crate::paper::{Metric, PaperValues};
 use crate::render::num;
@@ -295,15 +295,11 @@ fn table2_signs(paper: &PaperValues, stats: &Stats) -> Vec<Finding> {
                     join_words(&undecided)
                 ));
             }
-            let evidence = (!opposite.is_empty()).then(|| {
+            // The interval list above already says which signs are undecided: no tie note.
+            let contradiction = (!opposite.is_empty()).then(|| {
                 format!(
                     "the sign of {} is opposite to the paper's beyond our 95% intervals",
-                    join_words(
-                        &opposite
-                            .iter()
-                            .map(|m| paper.method_label(m))
-                            .collect::<Vec<_>>()
-                    )
+                    method_list(paper, opposite.iter().copied())
                 )
             });
             Finding::judged(
@@ -312,9 +308,9 @@ fn table2_signs(paper: &PaperValues, stats: &Stats) -> Vec<Finding> {
                 said,
                 ours,
                 same == signed.len(),
-                !opposite.is_empty(),
+                contradiction,
+                "",
             )
-            .with_evidence(evidence)
         })
         .collect()
 }
